@@ -1,0 +1,26 @@
+"""Constants: the contract's config keys and defaults."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+from typing import Final
+
+DOMAIN: Final = "plex_remote_doctor"
+LOGGER = logging.getLogger(__package__)
+
+# entry.data
+CONF_URL: Final = "url"
+CONF_TOKEN: Final = "token"  # noqa: S105 - a key name, not a secret
+CONF_VERIFY_SSL: Final = "verify_ssl"
+CONF_ROUTER_URL: Final = "router_url"
+CONF_PLEX_TV_URL: Final = "plex_tv_url"
+
+# entry.options
+CONF_PUBLIC_IP_URL: Final = "public_ip_url"
+CONF_SCAN_INTERVAL: Final = "scan_interval"
+CONF_CONFIRM_CHECKS: Final = "confirm_checks"
+
+DEFAULT_PLEX_TV_URL: Final = "https://plex.tv"
+DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=300)
+DEFAULT_CONFIRM_CHECKS: Final = 2

@@ -1,0 +1,550 @@
+"""The runbook "Plex remote access not working" as rules over typed evidence.
+
+Rules are listed in the runbook's layer order; the first that holds is the diagnosis.
+Each rule answers HOLDS (with the facts it rests on), CLEAR (the evidence it needs
+shows it does not hold) or UNKNOWN (that evidence is missing). Repairs use the three
+answers: only HOLDS confirms, only CLEAR deletes, UNKNOWN leaves a repair as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Address
+
+from .evidence import (
+    PLEX_DEFAULT_PORT,
+    Evidence,
+    MappingState,
+    PortMapping,
+    SignInState,
+)
+from .network import AddressClass, classify, parse_ipv4
+
+
+class Finding(StrEnum):
+    """The diagnosis: which layer breaks remote access (contract keys, layer order)."""
+
+    PLEX_UNREACHABLE = "plex_unreachable"
+    NOT_SIGNED_IN = "not_signed_in"
+    REMOTE_ACCESS_DISABLED = "remote_access_disabled"
+    CGNAT = "cgnat"
+    DOUBLE_NAT = "double_nat"
+    WAN_IP_NOT_PUBLIC = "wan_ip_not_public"
+    PLEX_PUBLIC_IP_MISMATCH = "plex_public_ip_mismatch"
+    MAPPING_FAILED = "mapping_failed"
+    UPNP_STALE = "upnp_stale"
+    PORT_FORWARD_WRONG_TARGET = "port_forward_wrong_target"
+    PORT_BLOCKED = "port_blocked"
+    PLEX_REPORTED_ERROR = "plex_reported_error"
+    ACCOUNT_ISSUE = "account_issue"
+    OK = "ok"
+
+
+class WarningKey(StrEnum):
+    """Risks raised beside the finding."""
+
+    DEFAULT_PORT_EXPOSED = "default_port_exposed"
+
+
+class RemoteAccessStatus(StrEnum):
+    """What Plex Web calls the server's remote access, in four words."""
+
+    REACHABLE = "reachable"
+    RELAY = "relay"
+    UNREACHABLE = "unreachable"
+    DISABLED = "disabled"
+
+
+class Verdict(StrEnum):
+    """A rule's answer for one check."""
+
+    HOLDS = "holds"
+    CLEAR = "clear"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A rule's verdict and, when it holds, the measured facts it rests on."""
+
+    verdict: Verdict
+    facts: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def holds(self) -> bool:
+        """Whether the rule holds."""
+        return self.verdict is Verdict.HOLDS
+
+
+CLEAR = Outcome(Verdict.CLEAR)
+UNKNOWN = Outcome(Verdict.UNKNOWN)
+
+# Network findings explain a failure, so they are judged only while remote access fails.
+NETWORK_FINDINGS = frozenset(
+    {
+        Finding.CGNAT,
+        Finding.DOUBLE_NAT,
+        Finding.WAN_IP_NOT_PUBLIC,
+        Finding.PLEX_PUBLIC_IP_MISMATCH,
+        Finding.MAPPING_FAILED,
+        Finding.UPNP_STALE,
+        Finding.PORT_FORWARD_WRONG_TARGET,
+        Finding.PORT_BLOCKED,
+        Finding.PLEX_REPORTED_ERROR,
+    }
+)
+
+# mappingError values that a specific rule explains; any other is Plex's own word.
+_MAPPING_ERROR_BADAUTH = "badauth"
+_MAPPING_ERROR_DOUBLENAT = "doublenat"
+_MAPPING_ERROR_UNREACHABLE = "unreachable"
+_MAPPING_ERRORS_ACCOUNT = frozenset({"myplexgone", "publisherror"})
+_MAPPING_ERRORS_EXPLAINED = frozenset(
+    {_MAPPING_ERROR_BADAUTH, _MAPPING_ERROR_DOUBLENAT, _MAPPING_ERROR_UNREACHABLE} | _MAPPING_ERRORS_ACCOUNT
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Diagnosis:
+    """The result of one check."""
+
+    status: RemoteAccessStatus | None
+    finding: Finding | None
+    facts: Mapping[str, str]
+    outcomes: Mapping[Finding | WarningKey, Outcome]
+    cgnat: bool | None
+    double_nat: bool | None
+    wan_public_ip_match: bool | None
+    port_mapping: bool | None
+
+    @property
+    def warnings(self) -> tuple[WarningKey, ...]:
+        """Warnings that hold on this check."""
+        return tuple(
+            key for key, outcome in self.outcomes.items() if isinstance(key, WarningKey) and outcome.holds
+        )
+
+    @property
+    def remote_access(self) -> bool | None:
+        """Reachable directly from the internet."""
+        if self.status is None:
+            return None
+        return self.status is RemoteAccessStatus.REACHABLE
+
+
+# --- facts derived from evidence -------------------------------------------------
+
+
+def plex_lan_addresses(evidence: Evidence) -> frozenset[IPv4Address]:
+    """Plex's LAN addresses: ``privateAddress`` and the host of the configured URL.
+
+    In Docker bridge mode ``privateAddress`` is the container's address while router
+    forwards target the host, so both count.
+    """
+    addresses: set[IPv4Address] = set()
+    if evidence.account is not None and evidence.account.private_address is not None:
+        addresses.add(evidence.account.private_address)
+    if (url_address := parse_ipv4(evidence.server_url_host)) is not None:
+        addresses.add(url_address)
+    return frozenset(addresses)
+
+
+def plex_lan_ports(evidence: Evidence) -> frozenset[int]:
+    """Ports a forward to Plex may target: Plex's ``privatePort`` and the URL's port."""
+    ports = {PLEX_DEFAULT_PORT}
+    if evidence.account is not None and evidence.account.private_port:
+        ports = {evidence.account.private_port}
+    if evidence.server_url_port:
+        ports.add(evidence.server_url_port)
+    return frozenset(ports)
+
+
+def external_port(evidence: Evidence) -> int | None:
+    """The public port Plex reports, else the one chosen in manual mode."""
+    if evidence.account is not None and evidence.account.public_port:
+        return evidence.account.public_port
+    prefs = evidence.prefs
+    if prefs is not None and prefs.manual_port_mapping and prefs.manual_port:
+        return prefs.manual_port
+    return None
+
+
+def reference_public_ip(evidence: Evidence) -> IPv4Address | None:
+    """The public IP as measured by Home Assistant, else as Plex reports it."""
+    if evidence.public_ip is not None:
+        return evidence.public_ip
+    if evidence.account is not None:
+        return evidence.account.public_address
+    return None
+
+
+def mappings_to_plex(evidence: Evidence) -> tuple[PortMapping, ...] | None:
+    """Enabled TCP mappings in the router's table that target Plex; None if unread."""
+    router = evidence.router
+    if router is None or router.port_mappings is None:
+        return None
+    addresses = plex_lan_addresses(evidence)
+    ports = plex_lan_ports(evidence)
+    return tuple(
+        mapping
+        for mapping in router.port_mappings
+        if mapping.enabled
+        and mapping.protocol.upper() == "TCP"
+        and mapping.internal_address in addresses
+        and mapping.internal_port in ports
+    )
+
+
+def _lan_ip_text(evidence: Evidence) -> str:
+    account = evidence.account
+    if account is not None and account.private_address is not None:
+        return str(account.private_address)
+    return evidence.server_url_host or ""
+
+
+def _base_facts(evidence: Evidence) -> dict[str, str]:
+    """Facts every repair may quote: LAN IP and ports."""
+    facts = {"lan_ip": _lan_ip_text(evidence), "internal_port": str(min(plex_lan_ports(evidence)))}
+    if (port := external_port(evidence)) is not None:
+        facts["external_port"] = str(port)
+    return facts
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+# --- raw network facts (what the binary sensors report, whatever the status) -------
+
+
+def cgnat_evidence(evidence: Evidence) -> Outcome:
+    """Carrier-grade NAT: WAN in shared space, or WAN public but not the public IP."""
+    router = evidence.router
+    if router is None or router.wan_ip is None:
+        return UNKNOWN
+    wan_class = classify(router.wan_ip)
+    facts = {"wan_ip": str(router.wan_ip)}
+    if wan_class in (AddressClass.CGNAT, AddressClass.DS_LITE):
+        return Outcome(Verdict.HOLDS, facts)
+    if wan_class is AddressClass.PRIVATE:
+        return CLEAR
+    if wan_class is not AddressClass.PUBLIC:
+        return UNKNOWN
+    public_ip = reference_public_ip(evidence)
+    if public_ip is None:
+        return UNKNOWN
+    if public_ip != router.wan_ip:
+        return Outcome(Verdict.HOLDS, facts | {"public_ip": str(public_ip)})
+    return CLEAR
+
+
+def double_nat_evidence(evidence: Evidence) -> Outcome:
+    """Two NAT layers: a private WAN address, or Plex's own ``doublenat`` error."""
+    router = evidence.router
+    wan_ip = router.wan_ip if router is not None else None
+    account = evidence.account
+    if account is not None and account.mapping_error == _MAPPING_ERROR_DOUBLENAT:
+        return Outcome(Verdict.HOLDS, {"wan_ip": _text(wan_ip)})
+    if wan_ip is None:
+        return UNKNOWN
+    if classify(wan_ip) is AddressClass.PRIVATE:
+        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip)})
+    return CLEAR
+
+
+def wan_public_ip_match(evidence: Evidence) -> bool | None:
+    """Whether the router's WAN IP is the public IP."""
+    router = evidence.router
+    public_ip = reference_public_ip(evidence)
+    if router is None or router.wan_ip is None or public_ip is None:
+        return None
+    return router.wan_ip == public_ip
+
+
+# --- the rules, in layer order --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    evidence: Evidence
+    # True while Plex says remote access fails, None when that is not known.
+    failing: bool | None
+
+
+type Rule = Callable[[_Context], Outcome]
+
+
+def _plex_unreachable(ctx: _Context) -> Outcome:
+    reachable = ctx.evidence.server_reachable
+    if reachable is None:
+        return UNKNOWN
+    if reachable:
+        return CLEAR
+    return Outcome(Verdict.HOLDS, {"url_host": _text(ctx.evidence.server_url_host)})
+
+
+def _not_signed_in(ctx: _Context) -> Outcome:
+    account = ctx.evidence.account
+    if account is None:
+        return UNKNOWN
+    if account.sign_in_state in (SignInState.NONE, SignInState.INVALID):
+        return Outcome(Verdict.HOLDS, {"sign_in_state": str(account.sign_in_state)})
+    if account.mapping_error == _MAPPING_ERROR_BADAUTH:
+        return Outcome(Verdict.HOLDS, {"sign_in_state": _MAPPING_ERROR_BADAUTH})
+    return CLEAR
+
+
+def _remote_access_disabled(ctx: _Context) -> Outcome:
+    prefs = ctx.evidence.prefs
+    if prefs is None or prefs.publish_server is None:
+        return UNKNOWN
+    # A server published only through custom URLs (a reverse proxy) chose that.
+    if prefs.publish_server or prefs.custom_connections:
+        return CLEAR
+    return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
+
+
+def _cgnat(ctx: _Context) -> Outcome:
+    outcome = cgnat_evidence(ctx.evidence)
+    if outcome.holds:
+        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | dict(outcome.facts))
+    return outcome
+
+
+def _double_nat(ctx: _Context) -> Outcome:
+    outcome = double_nat_evidence(ctx.evidence)
+    if outcome.holds:
+        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | dict(outcome.facts))
+    return outcome
+
+
+def _wan_ip_not_public(ctx: _Context) -> Outcome:
+    router = ctx.evidence.router
+    if router is None:
+        return UNKNOWN
+    if router.wan_ip is None:
+        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
+    return CLEAR
+
+
+def _plex_public_ip_mismatch(ctx: _Context) -> Outcome:
+    account = ctx.evidence.account
+    public_ip = ctx.evidence.public_ip
+    if account is None or account.public_address is None or public_ip is None:
+        return UNKNOWN
+    if account.public_address == public_ip:
+        return CLEAR
+    facts = {"plex_public_address": str(account.public_address), "public_ip": str(public_ip)}
+    return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | facts)
+
+
+def _mapping_failed(ctx: _Context) -> Outcome:
+    account = ctx.evidence.account
+    if account is None:
+        return UNKNOWN
+    if account.mapping_state is MappingState.FAILED:
+        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
+    return CLEAR
+
+
+def _upnp_stale(ctx: _Context) -> Outcome:
+    evidence = ctx.evidence
+    prefs, account = evidence.prefs, evidence.account
+    if prefs is None or prefs.manual_port_mapping is None or account is None:
+        return UNKNOWN
+    # Static forwards made in a router's admin page do not appear in the UPnP table:
+    # in manual mode its absence proves nothing.
+    if prefs.manual_port_mapping or account.mapping_state is not MappingState.MAPPED:
+        return CLEAR
+    mappings = mappings_to_plex(evidence)
+    if mappings is None or not plex_lan_addresses(evidence):
+        return UNKNOWN
+    if mappings:
+        return CLEAR
+    return Outcome(Verdict.HOLDS, _base_facts(evidence))
+
+
+def _port_forward_wrong_target(ctx: _Context) -> Outcome:
+    evidence = ctx.evidence
+    port = external_port(evidence)
+    router = evidence.router
+    addresses = plex_lan_addresses(evidence)
+    if port is None or router is None or router.port_mappings is None or not addresses:
+        return UNKNOWN
+    for mapping in router.port_mappings:
+        if (
+            mapping.enabled
+            and mapping.external_port == port
+            and mapping.protocol.upper() == "TCP"
+            and mapping.internal_address not in addresses
+        ):
+            target = f"{mapping.internal_client}:{mapping.internal_port}"
+            return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"forward_target": target})
+    return CLEAR
+
+
+def _port_blocked(ctx: _Context) -> Outcome:
+    evidence = ctx.evidence
+    account = evidence.account
+    if account is None:
+        return UNKNOWN
+    if account.mapping_error != _MAPPING_ERROR_UNREACHABLE:
+        return CLEAR
+    return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"unverified": _unverified_nat_checks(evidence)})
+
+
+def _unverified_nat_checks(evidence: Evidence) -> str:
+    """Which checks could not prove single NAT, for the repair text ("" = proven)."""
+    missing = []
+    if evidence.router is None:
+        missing.append("router WAN IP (no UPnP router answered)")
+    elif evidence.router.wan_ip is None:
+        missing.append("router WAN IP (the router hides it)")
+    if reference_public_ip(evidence) is None:
+        missing.append("public IP")
+    return ", ".join(missing)
+
+
+def _plex_reported_error(ctx: _Context) -> Outcome:
+    account = ctx.evidence.account
+    if account is None:
+        return UNKNOWN
+    error = account.mapping_error
+    if not error or error in _MAPPING_ERRORS_EXPLAINED:
+        return CLEAR
+    facts = {"mapping_error": error, "mapping_error_message": _text(account.mapping_error_message)}
+    return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | facts)
+
+
+def _account_issue(ctx: _Context) -> Outcome:
+    evidence = ctx.evidence
+    account = evidence.account
+    if account is not None and account.mapping_error in _MAPPING_ERRORS_ACCOUNT:
+        return Outcome(Verdict.HOLDS, {"reason": account.mapping_error})
+    if evidence.plex_tv is None:
+        return UNKNOWN
+    resource = evidence.plex_tv.resource
+    if resource is None:
+        return Outcome(Verdict.HOLDS, {"reason": "not_listed"})
+    if resource.presence is False:
+        return Outcome(Verdict.HOLDS, {"reason": "not_present"})
+    return CLEAR
+
+
+RULES: tuple[tuple[Finding, Rule], ...] = (
+    (Finding.PLEX_UNREACHABLE, _plex_unreachable),
+    (Finding.NOT_SIGNED_IN, _not_signed_in),
+    (Finding.REMOTE_ACCESS_DISABLED, _remote_access_disabled),
+    (Finding.CGNAT, _cgnat),
+    (Finding.DOUBLE_NAT, _double_nat),
+    (Finding.WAN_IP_NOT_PUBLIC, _wan_ip_not_public),
+    (Finding.PLEX_PUBLIC_IP_MISMATCH, _plex_public_ip_mismatch),
+    (Finding.MAPPING_FAILED, _mapping_failed),
+    (Finding.UPNP_STALE, _upnp_stale),
+    (Finding.PORT_FORWARD_WRONG_TARGET, _port_forward_wrong_target),
+    (Finding.PORT_BLOCKED, _port_blocked),
+    (Finding.PLEX_REPORTED_ERROR, _plex_reported_error),
+    (Finding.ACCOUNT_ISSUE, _account_issue),
+)
+
+
+def _default_port_exposed(evidence: Evidence) -> Outcome:
+    prefs, account = evidence.prefs, evidence.account
+    if prefs is not None and prefs.publish_server is False:
+        return CLEAR
+    exposed_by = []
+    known = False
+    if prefs is not None and prefs.manual_port_mapping is not None:
+        known = True
+        if prefs.manual_port_mapping and prefs.manual_port == PLEX_DEFAULT_PORT:
+            exposed_by.append("manual")
+    if account is not None and account.mapping_state is not None:
+        known = True
+        if account.mapping_state is MappingState.MAPPED and account.public_port == PLEX_DEFAULT_PORT:
+            exposed_by.append("plex")
+    if (mappings := mappings_to_plex(evidence)) is not None:
+        known = True
+        if any(mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings):
+            exposed_by.append("router")
+    if exposed_by:
+        facts = _base_facts(evidence) | {"external_port": str(PLEX_DEFAULT_PORT)}
+        return Outcome(Verdict.HOLDS, facts)
+    return CLEAR if known else UNKNOWN
+
+
+# --- putting it together --------------------------------------------------------
+
+
+def remote_access_status(evidence: Evidence) -> RemoteAccessStatus | None:
+    """Plex's remote-access status; None when unknown or while Plex is mapping."""
+    prefs, account = evidence.prefs, evidence.account
+    if prefs is not None and prefs.publish_server is False:
+        return RemoteAccessStatus.DISABLED
+    if account is None or account.mapping_state is MappingState.WAITING:
+        return None
+    if account.mapping_state is MappingState.MAPPED and not account.mapping_error:
+        return RemoteAccessStatus.REACHABLE
+    relay_enabled = prefs.relay_enabled if prefs is not None else None
+    if relay_enabled is None:
+        return None
+    return RemoteAccessStatus.RELAY if relay_enabled else RemoteAccessStatus.UNREACHABLE
+
+
+def _remote_access_failing(evidence: Evidence) -> bool | None:
+    prefs, account = evidence.prefs, evidence.account
+    if prefs is not None and prefs.publish_server is False:
+        return False
+    if account is None or account.mapping_state is MappingState.WAITING:
+        return None
+    return not (account.mapping_state is MappingState.MAPPED and not account.mapping_error)
+
+
+def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis:
+    """Diagnose one check. ``previous`` is kept while Plex is still mapping."""
+    ctx = _Context(evidence=evidence, failing=_remote_access_failing(evidence))
+    outcomes: dict[Finding | WarningKey, Outcome] = {}
+    for key, rule in RULES:
+        if key in NETWORK_FINDINGS and ctx.failing is not True:
+            outcomes[key] = UNKNOWN if ctx.failing is None else CLEAR
+        else:
+            outcomes[key] = rule(ctx)
+    outcomes[WarningKey.DEFAULT_PORT_EXPOSED] = _default_port_exposed(evidence)
+
+    status = remote_access_status(evidence)
+    finding, facts = _primary_finding(evidence, ctx, outcomes)
+    mapping_state = evidence.account.mapping_state if evidence.account else None
+    if mapping_state is MappingState.WAITING and previous is not None:
+        # Plex is mapping right now: its status is in flux, keep the last answer.
+        status, finding, facts = previous.status, previous.finding, previous.facts
+
+    mappings = mappings_to_plex(evidence)
+    cgnat = cgnat_evidence(evidence).verdict
+    double_nat = double_nat_evidence(evidence).verdict
+    return Diagnosis(
+        status=status,
+        finding=finding,
+        facts=facts,
+        outcomes=outcomes,
+        cgnat=None if cgnat is Verdict.UNKNOWN else cgnat is Verdict.HOLDS,
+        double_nat=None if double_nat is Verdict.UNKNOWN else double_nat is Verdict.HOLDS,
+        wan_public_ip_match=wan_public_ip_match(evidence),
+        port_mapping=None if mappings is None else bool(mappings),
+    )
+
+
+def _primary_finding(
+    evidence: Evidence,
+    ctx: _Context,
+    outcomes: Mapping[Finding | WarningKey, Outcome],
+) -> tuple[Finding | None, Mapping[str, str]]:
+    for finding, _rule in RULES:
+        outcome = outcomes[finding]
+        if outcome.holds:
+            return finding, outcome.facts
+    # Nothing holds. Saying "ok" needs Plex's own view; failing without an explanation
+    # (Plex has not settled on a mapping state) is not ok either.
+    if evidence.account is None or ctx.failing is None or ctx.failing:
+        return None, {}
+    return Finding.OK, {}

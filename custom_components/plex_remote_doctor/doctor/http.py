@@ -1,0 +1,72 @@
+"""One HTTP exchange with a timeout and a cap on the body, errors typed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+from .errors import DoctorAuthenticationError, DoctorConnectionError, DoctorResponseError
+
+DEFAULT_TIMEOUT = 10.0
+# The largest body any probe expects: a full /:/prefs is ~60 kB, a big plex.tv
+# resource list a few hundred kB. Anything larger is not what we asked for.
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A response that arrived whole."""
+
+    status: int
+    body: bytes
+    content_type: str
+
+
+async def request(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    what: str,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    verify_ssl: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Reply:
+    """Send one request; raise a DoctorError subclass for anything but a 2xx body.
+
+    ``what`` names the peer in messages; URLs are left out of them since a caller may
+    have put a secret in one.
+    """
+    try:
+        async with asyncio.timeout(timeout):
+            async with session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                ssl=verify_ssl,
+                allow_redirects=False,
+            ) as response:
+                if response.status == 401:
+                    raise DoctorAuthenticationError(f"{what}: the token was refused (HTTP 401)")
+                if not 200 <= response.status < 300:
+                    raise DoctorConnectionError(f"{what}: HTTP {response.status}")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise DoctorResponseError(f"{what}: body larger than {max_bytes} bytes")
+                    chunks.append(chunk)
+                return Reply(response.status, b"".join(chunks), response.content_type)
+    except TimeoutError:
+        raise DoctorConnectionError(f"{what}: no answer within {timeout:g} s") from None
+    except aiohttp.ClientError as err:
+        raise DoctorConnectionError(f"{what}: {type(err).__name__}") from None
+    except (OSError, ValueError) as err:
+        raise DoctorConnectionError(f"{what}: {type(err).__name__}") from None

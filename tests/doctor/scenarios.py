@@ -1,0 +1,114 @@
+"""Networks described in the runbook's words, as evidence the engine reads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from ipaddress import IPv4Address
+from typing import Any
+
+from custom_components.plex_remote_doctor.doctor.evidence import (
+    Evidence,
+    MappingState,
+    PlexAccount,
+    PlexPrefs,
+    PlexTvResource,
+    PlexTvView,
+    PortMapping,
+    RouterState,
+    SignInState,
+)
+
+MACHINE_ID = "0123456789abcdef0123456789abcdef"
+LAN_IP = "192.168.1.20"
+WAN_IP = "203.0.113.2"  # TEST-NETs count as public
+UPNP_PORT = 41234  # the port Plex chose through UPnP
+
+
+def mapping(external_port: int, target: str = LAN_IP, internal_port: int = 32400) -> PortMapping:
+    """One UPnP table entry."""
+    return PortMapping(
+        external_port=external_port,
+        protocol="TCP",
+        internal_client=target,
+        internal_port=internal_port,
+        description="Plex Media Server",
+        lease_duration=3600,
+    )
+
+
+def healthy() -> dict[str, Any]:
+    """A single-NAT home with UPnP working: the baseline every case edits."""
+    return {
+        "reachable": True,
+        "sign_in": SignInState.OK,
+        "mapping_state": MappingState.MAPPED,
+        "mapping_error": None,
+        "mapping_error_message": None,
+        "plex_public": WAN_IP,
+        "public_port": UPNP_PORT,
+        "private": LAN_IP,
+        "publish": True,
+        "manual": False,
+        "manual_port": 32400,
+        "relay": True,
+        "custom": (),
+        "router": True,
+        "wan": WAN_IP,
+        "table": (mapping(UPNP_PORT),),
+        "public_ip": WAN_IP,
+        "plex_tv": "listed",
+    }
+
+
+def _ip(value: str | None) -> IPv4Address | None:
+    return IPv4Address(value) if value else None
+
+
+def build(**changes: Any) -> Evidence:
+    """Evidence for the healthy network with ``changes`` applied."""
+    s = healthy() | changes
+    if not s["reachable"]:
+        return Evidence(server_url_host=LAN_IP, server_url_port=32400, server_reachable=False)
+    account = PlexAccount(
+        sign_in_state=s["sign_in"],
+        mapping_state=s["mapping_state"],
+        mapping_error=s["mapping_error"],
+        mapping_error_message=s["mapping_error_message"],
+        public_address=_ip(s["plex_public"]),
+        public_port=s["public_port"],
+        private_address=_ip(s["private"]),
+        private_port=32400,
+    )
+    prefs = PlexPrefs(
+        publish_server=s["publish"],
+        manual_port_mapping=s["manual"],
+        manual_port=s["manual_port"],
+        relay_enabled=s["relay"],
+        custom_connections=tuple(s["custom"]),
+    )
+    router = (
+        RouterState(wan_ip=_ip(s["wan"]), connection_status="Connected", port_mappings=s["table"])
+        if s["router"]
+        else None
+    )
+    plex_tv = {
+        "listed": PlexTvView(resource=PlexTvResource(client_identifier=MACHINE_ID, presence=True)),
+        "offline": PlexTvView(resource=PlexTvResource(client_identifier=MACHINE_ID, presence=False)),
+        "absent": PlexTvView(resource=None),
+        None: None,
+    }[s["plex_tv"]]
+    return Evidence(
+        server_url_host=LAN_IP,
+        server_url_port=32400,
+        server_reachable=True,
+        account=account,
+        prefs=prefs,
+        router=router,
+        public_ip=_ip(s["public_ip"]),
+        plex_tv=plex_tv,
+    )
+
+
+def without(evidence: Evidence, **fields: Any) -> Evidence:
+    """The same evidence with some probes' results missing."""
+    return replace(evidence, **fields)

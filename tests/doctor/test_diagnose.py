@@ -1,0 +1,365 @@
+"""The runbook as a decision table: each finding triggers, and just misses.
+
+Every row names the network (what differs from a healthy single-NAT home with UPnP
+working) and the diagnosis the runbook gives for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from custom_components.plex_remote_doctor.doctor.diagnose import (
+    Finding,
+    RemoteAccessStatus,
+    Verdict,
+    WarningKey,
+    diagnose,
+)
+from custom_components.plex_remote_doctor.doctor.evidence import MappingState, SignInState
+
+from .scenarios import LAN_IP, UPNP_PORT, WAN_IP, build, mapping, without
+
+FAILED = {"mapping_state": MappingState.FAILED, "mapping_error": None}
+UNREACHABLE = {"mapping_error": "unreachable"}
+# Manual mode: port 32500 chosen in Plex, a static forward the UPnP table does not show.
+MANUAL = {"manual": True, "manual_port": 32500, "public_port": 32500, "table": ()}
+
+S = RemoteAccessStatus
+F = Finding
+
+# id, changes from healthy, expected finding, expected status
+TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None]] = [
+    ("healthy", {}, F.OK, S.REACHABLE),
+    # plex_unreachable
+    ("server down", {"reachable": False}, F.PLEX_UNREACHABLE, None),
+    ("miss plex_unreachable: server answers, account fine", {"sign_in": SignInState.OK}, F.OK, S.REACHABLE),
+    # not_signed_in
+    ("signed out", {"sign_in": SignInState.NONE, "mapping_state": None}, F.NOT_SIGNED_IN, S.RELAY),
+    ("sign-in invalid", {"sign_in": SignInState.INVALID, **FAILED}, F.NOT_SIGNED_IN, S.RELAY),
+    ("badauth", {"mapping_error": "badauth"}, F.NOT_SIGNED_IN, S.RELAY),
+    (
+        "miss not_signed_in: sign-in unknown is not signed out",
+        {"sign_in": SignInState.UNKNOWN, **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    # remote_access_disabled
+    ("remote access off", {"publish": False, "mapping_state": None}, F.REMOTE_ACCESS_DISABLED, S.DISABLED),
+    (
+        "miss remote_access_disabled: off but published by custom URL",
+        {"publish": False, "custom": ("https://plex.example.com",)},
+        F.OK,
+        S.DISABLED,
+    ),
+    # cgnat
+    ("WAN in 100.64/10", {"wan": "100.64.10.2", **FAILED}, F.CGNAT, S.RELAY),
+    ("WAN at top of 100.64/10", {"wan": "100.127.255.254", **FAILED}, F.CGNAT, S.RELAY),
+    ("WAN DS-Lite", {"wan": "192.0.0.2", **FAILED}, F.CGNAT, S.RELAY),
+    ("WAN public but not the public IP", {"wan": "198.51.100.9", **FAILED}, F.CGNAT, S.RELAY),
+    (
+        "WAN public, HA's public IP unknown, Plex's differs",
+        {"wan": "198.51.100.9", "public_ip": None, **FAILED},
+        F.CGNAT,
+        S.RELAY,
+    ),
+    (
+        "miss cgnat: WAN just below 100.64/10",
+        {"wan": "100.63.255.254", "public_ip": "100.63.255.254", "plex_public": "100.63.255.254", **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    ("miss cgnat: CGNAT WAN but Plex fully accessible", {"wan": "100.64.10.2"}, F.OK, S.REACHABLE),
+    # double_nat
+    ("WAN private", {"wan": "192.168.100.2", **FAILED}, F.DOUBLE_NAT, S.RELAY),
+    ("WAN 172.16/12", {"wan": "172.31.255.1", **FAILED}, F.DOUBLE_NAT, S.RELAY),
+    (
+        "Plex says doublenat, no router",
+        {"router": False, "mapping_error": "doublenat", "mapping_state": MappingState.FAILED},
+        F.DOUBLE_NAT,
+        S.RELAY,
+    ),
+    (
+        "miss double_nat: WAN 172.32.0.1 is public",
+        {"wan": "172.32.0.1", "public_ip": "172.32.0.1", "plex_public": "172.32.0.1", **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    ("miss double_nat: double NAT forwarded twice works", {"wan": "192.168.100.2"}, F.OK, S.REACHABLE),
+    # wan_ip_not_public
+    ("router hides WAN IP", {"wan": None, **FAILED}, F.WAN_IP_NOT_PUBLIC, S.RELAY),
+    ("miss wan_ip_not_public: no router at all", {"router": False, **FAILED}, F.MAPPING_FAILED, S.RELAY),
+    # plex_public_ip_mismatch
+    (
+        "server egress via VPN",
+        {"plex_public": "198.51.100.50", **UNREACHABLE},
+        F.PLEX_PUBLIC_IP_MISMATCH,
+        S.RELAY,
+    ),
+    (
+        "miss plex_public_ip_mismatch: Plex public IP unknown",
+        {"plex_public": None, **UNREACHABLE},
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    # mapping_failed
+    ("mapping failed", FAILED, F.MAPPING_FAILED, S.RELAY),
+    ("mapping failed, relay off", {**FAILED, "relay": False}, F.MAPPING_FAILED, S.UNREACHABLE),
+    ("miss mapping_failed: mapped without error", {"mapping_state": MappingState.MAPPED}, F.OK, S.REACHABLE),
+    # upnp_stale
+    ("UPnP mapped but table empty", {"table": (), **UNREACHABLE}, F.UPNP_STALE, S.RELAY),
+    (
+        "UPnP mapping to another port",
+        {"table": (mapping(UPNP_PORT, internal_port=8080),), **UNREACHABLE},
+        F.UPNP_STALE,
+        S.RELAY,
+    ),
+    ("miss upnp_stale: manual mode, table empty", {**MANUAL, **UNREACHABLE}, F.PORT_BLOCKED, S.RELAY),
+    ("miss upnp_stale: table unreadable", {"table": None, **UNREACHABLE}, F.PORT_BLOCKED, S.RELAY),
+    # port_forward_wrong_target
+    (
+        "forward to an old LAN IP",
+        {**MANUAL, "table": (mapping(32500, target="192.168.1.99"),), **UNREACHABLE},
+        F.PORT_FORWARD_WRONG_TARGET,
+        S.RELAY,
+    ),
+    (
+        "miss port_forward_wrong_target: forward to Plex",
+        {**MANUAL, "table": (mapping(32500),), **UNREACHABLE},
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    (
+        "miss port_forward_wrong_target: other IP on another port",
+        {**MANUAL, "table": (mapping(32501, target="192.168.1.99"),), **UNREACHABLE},
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    # port_blocked
+    ("unreachable, single NAT proven", {**MANUAL, **UNREACHABLE}, F.PORT_BLOCKED, S.RELAY),
+    (
+        "unreachable, NAT unverified",
+        {**MANUAL, "router": False, "public_ip": None, **UNREACHABLE},
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    ("miss port_blocked: reachable", MANUAL, F.OK, S.REACHABLE),
+    # plex_reported_error
+    (
+        "jumboframes",
+        {"mapping_error": "jumboframes", "mapping_error_message": "Jumbo frames detected"},
+        F.PLEX_REPORTED_ERROR,
+        S.RELAY,
+    ),
+    ("a code Plex adds later", {"mapping_error": "somethingnew"}, F.PLEX_REPORTED_ERROR, S.RELAY),
+    ("miss plex_reported_error: empty mappingError", {"mapping_error": None}, F.OK, S.REACHABLE),
+    # account_issue
+    ("myplexgone", {"mapping_error": "myplexgone"}, F.ACCOUNT_ISSUE, S.RELAY),
+    ("publisherror", {"mapping_error": "publisherror"}, F.ACCOUNT_ISSUE, S.RELAY),
+    ("plex.tv does not list the server", {"plex_tv": "absent"}, F.ACCOUNT_ISSUE, S.REACHABLE),
+    ("plex.tv lists it offline", {"plex_tv": "offline"}, F.ACCOUNT_ISSUE, S.REACHABLE),
+    ("miss account_issue: plex.tv unreachable", {"plex_tv": None}, F.OK, S.REACHABLE),
+    # several findings at once: layer order decides
+    ("CGNAT and mapping failed", {"wan": "100.64.10.2", **FAILED}, F.CGNAT, S.RELAY),
+    (
+        "signed out behind double NAT",
+        {"wan": "192.168.100.2", "sign_in": SignInState.NONE, **FAILED},
+        F.NOT_SIGNED_IN,
+        S.RELAY,
+    ),
+    (
+        "disabled behind CGNAT",
+        {"publish": False, "wan": "100.64.10.2", "mapping_state": None},
+        F.REMOTE_ACCESS_DISABLED,
+        S.DISABLED,
+    ),
+    (
+        "double NAT and hidden... Plex doublenat",
+        {"wan": None, "mapping_error": "doublenat", **{"mapping_state": MappingState.FAILED}},
+        F.DOUBLE_NAT,
+        S.RELAY,
+    ),
+    (
+        "VPN egress and mapping failed",
+        {"plex_public": "198.51.100.50", **FAILED},
+        F.PLEX_PUBLIC_IP_MISMATCH,
+        S.RELAY,
+    ),
+    (
+        "wrong target and blocked",
+        {**MANUAL, "table": (mapping(32500, target="192.168.1.99"),), **UNREACHABLE, "plex_tv": "absent"},
+        F.PORT_FORWARD_WRONG_TARGET,
+        S.RELAY,
+    ),
+    ("blocked and not on plex.tv", {**MANUAL, **UNREACHABLE, "plex_tv": "absent"}, F.PORT_BLOCKED, S.RELAY),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "finding", "status"), [row[1:] for row in TABLE], ids=[row[0] for row in TABLE]
+)
+def test_decision_table(
+    changes: dict[str, Any], finding: Finding | None, status: RemoteAccessStatus | None
+) -> None:
+    """Each network gets the runbook's diagnosis and Plex's status."""
+    diagnosis = diagnose(build(**changes))
+    assert diagnosis.finding == finding
+    assert diagnosis.status == status
+    assert diagnosis.remote_access == (None if status is None else status is S.REACHABLE)
+
+
+def test_every_finding_has_a_triggering_row() -> None:
+    """The table covers every finding of the contract."""
+    covered = {row[2] for row in TABLE if not row[0].startswith("miss")}
+    assert covered == set(Finding)
+
+
+def test_every_finding_has_a_near_miss_row() -> None:
+    """...and for each a case that just misses it ("miss <finding>: ...")."""
+    missed = {row[0].split(":")[0].removeprefix("miss ") for row in TABLE if row[0].startswith("miss ")}
+    assert missed == {finding.value for finding in Finding} - {"ok"}
+    for row in TABLE:
+        if row[0].startswith("miss "):
+            assert row[2] != Finding(row[0].split(":")[0].removeprefix("miss ")), row[0]
+
+
+@pytest.mark.parametrize(
+    ("changes", "facts"),
+    [
+        ({"wan": "100.64.10.2", **FAILED}, {"wan_ip": "100.64.10.2", "lan_ip": LAN_IP}),
+        ({"wan": "198.51.100.9", **FAILED}, {"wan_ip": "198.51.100.9", "public_ip": WAN_IP}),
+        ({"wan": "192.168.100.2", **FAILED}, {"wan_ip": "192.168.100.2"}),
+        (
+            {"plex_public": "198.51.100.50", **UNREACHABLE},
+            {"plex_public_address": "198.51.100.50", "public_ip": WAN_IP},
+        ),
+        (
+            {**MANUAL, "table": (mapping(32500, target="192.168.1.99"),), **UNREACHABLE},
+            {"forward_target": "192.168.1.99:32400", "external_port": "32500", "lan_ip": LAN_IP},
+        ),
+        (
+            {"mapping_error": "jumboframes", "mapping_error_message": "Jumbo frames detected"},
+            {"mapping_error": "jumboframes", "mapping_error_message": "Jumbo frames detected"},
+        ),
+        ({**MANUAL, **UNREACHABLE}, {"unverified": "", "external_port": "32500", "internal_port": "32400"}),
+        (
+            {**MANUAL, "router": False, "public_ip": None, "plex_public": None, **UNREACHABLE},
+            {"unverified": "router WAN IP (no UPnP router answered), public IP"},
+        ),
+    ],
+)
+def test_facts_carry_the_measured_evidence(changes: dict[str, Any], facts: dict[str, str]) -> None:
+    """The repair's placeholders come from the evidence the finding rests on."""
+    diagnosis = diagnose(build(**changes))
+    assert {key: diagnosis.facts.get(key) for key in facts} == facts
+
+
+@pytest.mark.parametrize(
+    ("changes", "cgnat", "double_nat", "match", "port_mapping"),
+    [
+        ({}, False, False, True, True),
+        ({"wan": "100.64.10.2"}, True, False, False, True),
+        ({"wan": "192.168.100.2"}, False, True, False, True),
+        ({"wan": None}, None, None, None, True),
+        ({"router": False}, None, None, None, None),
+        ({"router": False, "mapping_error": "doublenat"}, None, True, None, None),
+        ({"table": ()}, False, False, True, False),
+        ({"table": None}, False, False, True, None),
+        ({"public_ip": None, "plex_public": None}, None, False, None, True),
+    ],
+)
+def test_binary_facts_are_reported_whatever_the_status(
+    changes: dict[str, Any],
+    cgnat: bool | None,
+    double_nat: bool | None,
+    match: bool | None,
+    port_mapping: bool | None,
+) -> None:
+    """cgnat, double_nat, WAN/public match and the UPnP mapping are facts, unknown as None."""
+    diagnosis = diagnose(build(**changes))
+    assert (diagnosis.cgnat, diagnosis.double_nat, diagnosis.wan_public_ip_match, diagnosis.port_mapping) == (
+        cgnat,
+        double_nat,
+        match,
+        port_mapping,
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "exposed"),
+    [
+        ({"manual": True, "manual_port": 32400, "public_port": 32400}, True),
+        ({"public_port": 32400, "table": (mapping(32400),)}, True),
+        ({"table": (mapping(UPNP_PORT), mapping(32400))}, True),
+        ({}, False),
+        (MANUAL, False),
+        ({"publish": False, "manual": True, "manual_port": 32400}, False),
+    ],
+)
+def test_default_port_exposed_warning(changes: dict[str, Any], exposed: bool) -> None:
+    """External port 32400, mapped or chosen manually, raises the warning beside the finding."""
+    diagnosis = diagnose(build(**changes))
+    assert (WarningKey.DEFAULT_PORT_EXPOSED in diagnosis.warnings) is exposed
+
+
+def test_missing_evidence_never_invents_a_finding() -> None:
+    """No router, no public IP, no plex.tv: a healthy server stays ok."""
+    evidence = without(build(), router=None, public_ip=None, plex_tv=None)
+    diagnosis = diagnose(evidence)
+    assert diagnosis.finding is Finding.OK
+    assert (diagnosis.cgnat, diagnosis.double_nat, diagnosis.wan_public_ip_match) == (None, None, None)
+
+
+def test_failing_without_router_is_not_a_nat_finding() -> None:
+    """A vanished router is not CGNAT: the next layer with evidence explains the failure."""
+    diagnosis = diagnose(without(build(**FAILED), router=None, public_ip=None))
+    assert diagnosis.finding is Finding.MAPPING_FAILED
+    assert diagnosis.outcomes[Finding.CGNAT].verdict is Verdict.UNKNOWN
+    assert diagnosis.outcomes[Finding.DOUBLE_NAT].verdict is Verdict.UNKNOWN
+
+
+def test_account_unread_gives_unknown_diagnosis() -> None:
+    """The server answered but its account could not be read: no guess."""
+    diagnosis = diagnose(without(build(wan="100.64.10.2"), account=None))
+    assert diagnosis.finding is None
+    assert diagnosis.status is None
+    assert diagnosis.outcomes[Finding.CGNAT].verdict is Verdict.UNKNOWN
+    assert diagnosis.cgnat is True  # the fact itself is still measured
+
+
+def test_prefs_unread_keeps_status_unknown() -> None:
+    """Without prefs the relay setting, and so the status of a failing server, is unknown."""
+    diagnosis = diagnose(without(build(**FAILED), prefs=None))
+    assert diagnosis.status is None
+    assert diagnosis.finding is Finding.MAPPING_FAILED
+    assert diagnosis.outcomes[Finding.REMOTE_ACCESS_DISABLED].verdict is Verdict.UNKNOWN
+
+
+def test_plex_unknown_mapping_state_while_failing_is_not_ok() -> None:
+    """Signed in and published, but Plex has no mapping state yet: unknown, not ok."""
+    diagnosis = diagnose(build(mapping_state=None))
+    assert diagnosis.finding is None
+    assert diagnosis.status is S.RELAY
+
+
+def test_waiting_keeps_previous_status_and_diagnosis() -> None:
+    """While Plex maps, the last answer stands; network rules neither confirm nor clear."""
+    previous = diagnose(build(wan="100.64.10.2", **FAILED))
+    waiting = diagnose(build(wan="100.64.10.2", mapping_state=MappingState.WAITING), previous)
+    assert (waiting.status, waiting.finding) == (S.RELAY, F.CGNAT)
+    assert waiting.facts == previous.facts
+    assert waiting.outcomes[Finding.CGNAT].verdict is Verdict.UNKNOWN
+
+
+def test_waiting_without_previous_is_unknown() -> None:
+    """The first check during mapping says nothing it cannot know."""
+    diagnosis = diagnose(build(mapping_state=MappingState.WAITING))
+    assert (diagnosis.status, diagnosis.finding) == (None, None)
+
+
+def test_reachable_clears_network_findings() -> None:
+    """Fully accessible: network rules are CLEAR (repairs for them may go)."""
+    diagnosis = diagnose(build(wan="100.64.10.2"))
+    assert diagnosis.outcomes[Finding.CGNAT].verdict is Verdict.CLEAR
+    assert diagnosis.cgnat is True

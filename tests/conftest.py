@@ -1,4 +1,4 @@
-"""Shared fixtures.
+"""Shared fixtures: real loopback fakes and a config entry pointing at them.
 
 The project's integration must be imported before the ``hass`` fixture runs, or the
 test plugin's own ``testing_config/custom_components`` shadows it.
@@ -6,11 +6,48 @@ test plugin's own ``testing_config/custom_components`` shadows it.
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.plex_remote_doctor  # noqa: F401
+from custom_components.plex_remote_doctor.const import DOMAIN
+
+from .fakes.network import FakeNetwork
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture
+async def network(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[FakeNetwork]:
+    """A healthy home network of real servers on 127.0.0.1 (IGD v2)."""
+    net = await FakeNetwork().start()
+    yield net
+    await net.stop()
+    assert net.igd.state.writes == [], "the router must never be written to"
+
+
+@pytest.fixture
+def config_entry(network: FakeNetwork) -> MockConfigEntry:
+    """A config entry for the fake network's Plex server."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=network.plex.state.friendly_name,
+        unique_id=network.plex.state.machine_identifier,
+        data=network.entry_data(),
+        options=network.entry_options(),
+    )
+
+
+@pytest.fixture
+async def setup_entry(hass: HomeAssistant, config_entry: MockConfigEntry) -> MockConfigEntry:
+    """The integration set up against the fake network."""
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry

@@ -24,3 +24,11 @@ CONF_CONFIRM_CHECKS: Final = "confirm_checks"
 DEFAULT_PLEX_TV_URL: Final = "https://plex.tv"
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=300)
 DEFAULT_CONFIRM_CHECKS: Final = 2
+CONF_ROUTER_UDN: Final = "router_udn"  # beside router_url: finds the router again by SSDP
+
+MIN_SCAN_INTERVAL: Final = 30
+MAX_SCAN_INTERVAL: Final = 86400
+MAX_CONFIRM_CHECKS: Final = 10
+
+# plex.tv runs an expensive, rate-limited test on every refreshReachability.
+RETRY_COOLDOWN: Final = timedelta(seconds=60)

@@ -40,6 +40,7 @@ class PlexIdentity:
     machine_identifier: str
     version: str | None = None
     claimed: bool | None = None
+    friendly_name: str | None = None  # only in the root document, which needs the token
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

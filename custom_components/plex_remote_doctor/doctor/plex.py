@@ -63,6 +63,7 @@ def parse_identity(body: bytes) -> PlexIdentity:
         machine_identifier=machine_identifier,
         version=as_text(attributes.get("version")),
         claimed=as_bool(attributes.get("claimed")),
+        friendly_name=as_text(attributes.get("friendlyName")),
     )
 
 
@@ -177,6 +178,10 @@ class PlexServer:
     async def identity(self) -> PlexIdentity:
         """Who the server is; needs no token but proves the URL."""
         return parse_identity(await self._request("GET", "/identity", "identity"))
+
+    async def server_info(self) -> PlexIdentity:
+        """Identity and friendly name from the root document; proves the token."""
+        return parse_identity(await self._request("GET", "/", "root"))
 
     async def account(self) -> PlexAccount:
         """Remote-access state; a refused token raises DoctorAuthenticationError."""

@@ -1,0 +1,389 @@
+"""Set up a Plex server (URL and token), then its router (SSDP, by hand, or none)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from homeassistant.components import ssdp
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+import probatio as vol
+from yarl import URL
+
+from .const import (
+    CONF_CONFIRM_CHECKS,
+    CONF_PUBLIC_IP_URL,
+    CONF_ROUTER_UDN,
+    CONF_ROUTER_URL,
+    CONF_SCAN_INTERVAL,
+    CONF_TOKEN,
+    CONF_URL,
+    CONF_VERIFY_SSL,
+    DEFAULT_CONFIRM_CHECKS,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_CONFIRM_CHECKS,
+    MAX_SCAN_INTERVAL,
+    MIN_SCAN_INTERVAL,
+)
+from .doctor.errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
+from .doctor.evidence import PlexIdentity
+from .doctor.plex import PlexServer
+from .doctor.router import IGD_DEVICE_TYPES, RouterInfo, describe
+
+CONF_ROUTER = "router"
+ROUTER_MANUAL = "manual"
+ROUTER_NONE = "none"
+
+PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+URL_TEXT = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+
+
+async def _validate_server(hass: HomeAssistant, url: str, token: str, verify_ssl: bool) -> PlexIdentity:
+    """Prove the URL and the token; return who the server is."""
+    plex = PlexServer(url, token, async_get_clientsession(hass), verify_ssl=verify_ssl)
+    identity = await plex.server_info()
+    await plex.account()  # the endpoint every check reads must accept the token too
+    return identity
+
+
+def _server_errors(err: DoctorError) -> dict[str, str]:
+    if isinstance(err, DoctorAuthenticationError):
+        return {"base": "invalid_auth"}
+    LOGGER.debug("Plex server check failed: %s", err)
+    return {"base": "cannot_connect"}
+
+
+def _router_errors(err: DoctorError) -> dict[str, str]:
+    LOGGER.debug("Router check failed: %s", err)
+    if isinstance(err, DoctorConnectionError):
+        return {CONF_ROUTER_URL: "cannot_connect"}
+    return {CONF_ROUTER_URL: "not_igd"}
+
+
+def _valid_url(value: str) -> bool:
+    try:
+        url = URL(value)
+    except ValueError:
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
+
+
+class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a Plex server to the doctor."""
+
+    VERSION = 1
+
+    def __init__(self) -> None:
+        """Start with nothing known."""
+        self._server: dict[str, Any] = {}
+        self._title = ""
+        self._discovered_router: SsdpServiceInfo | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> PlexRemoteDoctorOptionsFlow:
+        """The options flow."""
+        return PlexRemoteDoctorOptionsFlow()
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for the server's URL and its owner's token."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input[CONF_URL].strip().rstrip("/")
+            if not _valid_url(url):
+                errors[CONF_URL] = "invalid_url"
+            else:
+                try:
+                    identity = await _validate_server(
+                        self.hass, url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
+                    )
+                except DoctorError as err:
+                    errors = _server_errors(err)
+                else:
+                    await self.async_set_unique_id(identity.machine_identifier, raise_on_progress=False)
+                    self._server = {
+                        CONF_URL: url,
+                        CONF_TOKEN: user_input[CONF_TOKEN],
+                        CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
+                    }
+                    self._abort_if_unique_id_configured(updates=self._server)
+                    self._title = identity.friendly_name or URL(url).host or url
+                    return await self.async_step_router()
+        defaults = user_input or {}
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_URL, default=defaults.get(CONF_URL, "http://")): URL_TEXT,
+                    vol.Required(CONF_TOKEN): PASSWORD,
+                    vol.Required(
+                        CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, True)
+                    ): BooleanSelector(),
+                }
+            ),
+            errors=errors,
+        )
+
+    async def _discovered_gateways(self) -> dict[str, str]:
+        """Internet gateways SSDP has seen: description URL -> name."""
+        found: dict[str, str] = {}
+        if self._discovered_router is not None and self._discovered_router.ssdp_location:
+            found[self._discovered_router.ssdp_location] = _router_label(self._discovered_router)
+        if "ssdp" in self.hass.config.components:
+            for device_type in IGD_DEVICE_TYPES:
+                for discovery in await ssdp.async_get_discovery_info_by_st(self.hass, device_type):
+                    if discovery.ssdp_location:
+                        found.setdefault(discovery.ssdp_location, _router_label(discovery))
+        return found
+
+    async def async_step_router(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick the router whose UPnP view the doctor reads, or none."""
+        errors: dict[str, str] = {}
+        gateways = await self._discovered_gateways()
+        if user_input is not None:
+            choice = user_input[CONF_ROUTER]
+            if choice == ROUTER_NONE:
+                return self._create(None, None)
+            if choice == ROUTER_MANUAL:
+                return await self.async_step_router_manual()
+            try:
+                router = await describe(choice, async_get_clientsession(self.hass))
+            except DoctorError as err:
+                errors = {CONF_ROUTER: _router_errors(err)[CONF_ROUTER_URL]}
+            else:
+                return self._create(choice, router)
+        options = [SelectOptionDict(value=url, label=label) for url, label in gateways.items()]
+        options += [
+            SelectOptionDict(value=ROUTER_MANUAL, label=ROUTER_MANUAL),
+            SelectOptionDict(value=ROUTER_NONE, label=ROUTER_NONE),
+        ]
+        default = next(iter(gateways), ROUTER_MANUAL)
+        return self.async_show_form(
+            step_id="router",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_ROUTER, default=default): SelectSelector(
+                        SelectSelectorConfig(
+                            options=options,
+                            mode=SelectSelectorMode.LIST,
+                            translation_key=CONF_ROUTER,
+                        )
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={"count": str(len(gateways))},
+        )
+
+    async def async_step_router_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Enter the router's UPnP description URL by hand."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input[CONF_ROUTER_URL].strip()
+            if not _valid_url(url):
+                errors[CONF_ROUTER_URL] = "invalid_url"
+            else:
+                try:
+                    router = await describe(url, async_get_clientsession(self.hass))
+                except DoctorError as err:
+                    errors = _router_errors(err)
+                else:
+                    return self._create(url, router)
+        return self.async_show_form(
+            step_id="router_manual",
+            data_schema=vol.Schema({vol.Required(CONF_ROUTER_URL): URL_TEXT}),
+            errors=errors,
+        )
+
+    def _create(self, router_url: str | None, router: RouterInfo | None) -> ConfigFlowResult:
+        data = {
+            **self._server,
+            CONF_ROUTER_URL: router_url,
+            CONF_ROUTER_UDN: router.udn if router else None,
+        }
+        return self.async_create_entry(title=self._title, data=data)
+
+    async def async_step_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
+        """An internet gateway announced itself."""
+        udn, location = discovery_info.ssdp_udn, discovery_info.ssdp_location
+        if not udn or not location:
+            return self.async_abort(reason="incomplete_discovery")
+        # miniupnpd takes a new HTTP port on every restart: follow the router by UDN.
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry.data.get(CONF_ROUTER_UDN) == udn and entry.data.get(CONF_ROUTER_URL) != location:
+                LOGGER.info("%s: router %s moved to %s", entry.title, udn, location)
+                self.hass.config_entries.async_update_entry(
+                    entry, data={**entry.data, CONF_ROUTER_URL: location}
+                )
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        if self._async_current_entries(include_ignore=True):
+            # A doctor is already set up; a router is no reason to offer another.
+            return self.async_abort(reason="already_configured")
+        await self.async_set_unique_id(udn)
+        self._abort_if_unique_id_configured()
+        self._discovered_router = discovery_info
+        self.context["title_placeholders"] = {"name": _router_label(discovery_info)}
+        return await self.async_step_user()
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The server refused the token."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Ask for a new token for the same server."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                identity = await _validate_server(
+                    self.hass, entry.data[CONF_URL], user_input[CONF_TOKEN], entry.data[CONF_VERIFY_SSL]
+                )
+            except DoctorError as err:
+                errors = _server_errors(err)
+            else:
+                await self.async_set_unique_id(identity.machine_identifier)
+                self._abort_if_unique_id_mismatch(reason="wrong_server")
+                return self.async_update_reload_and_abort(
+                    entry, data_updates={CONF_TOKEN: user_input[CONF_TOKEN]}
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema({vol.Required(CONF_TOKEN): PASSWORD}),
+            errors=errors,
+            description_placeholders={"name": entry.title, "url": entry.data[CONF_URL]},
+        )
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the server's URL, token, TLS check or router."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            url = user_input[CONF_URL].strip().rstrip("/")
+            token = user_input.get(CONF_TOKEN) or entry.data[CONF_TOKEN]
+            router_url = (user_input.get(CONF_ROUTER_URL) or "").strip() or None
+            router: RouterInfo | None = None
+            if not _valid_url(url):
+                errors[CONF_URL] = "invalid_url"
+            elif router_url is not None and not _valid_url(router_url):
+                errors[CONF_ROUTER_URL] = "invalid_url"
+            else:
+                try:
+                    identity = await _validate_server(self.hass, url, token, user_input[CONF_VERIFY_SSL])
+                except DoctorError as err:
+                    errors = _server_errors(err)
+                else:
+                    await self.async_set_unique_id(identity.machine_identifier)
+                    self._abort_if_unique_id_mismatch(reason="wrong_server")
+                    if router_url is not None:
+                        try:
+                            router = await describe(router_url, async_get_clientsession(self.hass))
+                        except DoctorError as err:
+                            errors = _router_errors(err)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data_updates={
+                        CONF_URL: url,
+                        CONF_TOKEN: token,
+                        CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
+                        CONF_ROUTER_URL: router_url,
+                        CONF_ROUTER_UDN: router.udn if router else None,
+                    },
+                )
+        current = user_input or entry.data
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_URL, default=current.get(CONF_URL, "")): URL_TEXT,
+                    vol.Optional(CONF_TOKEN): PASSWORD,
+                    vol.Required(
+                        CONF_VERIFY_SSL, default=current.get(CONF_VERIFY_SSL, True)
+                    ): BooleanSelector(),
+                    vol.Optional(
+                        CONF_ROUTER_URL, description={"suggested_value": current.get(CONF_ROUTER_URL)}
+                    ): URL_TEXT,
+                }
+            ),
+            errors=errors,
+        )
+
+
+def _router_label(discovery: SsdpServiceInfo) -> str:
+    name = discovery.upnp.get("friendlyName") or discovery.upnp.get("modelName") or "UPnP router"
+    host = URL(discovery.ssdp_location).host if discovery.ssdp_location else None
+    return f"{name} ({host})" if host else str(name)
+
+
+class PlexRemoteDoctorOptionsFlow(OptionsFlowWithReload):
+    """How often to check, how many checks confirm a repair, where to ask for the public IP."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the options."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            public_ip_url = (user_input.get(CONF_PUBLIC_IP_URL) or "").strip()
+            if public_ip_url and not _valid_url(public_ip_url):
+                errors[CONF_PUBLIC_IP_URL] = "invalid_url"
+            else:
+                options: dict[str, Any] = {
+                    CONF_SCAN_INTERVAL: int(user_input[CONF_SCAN_INTERVAL]),
+                    CONF_CONFIRM_CHECKS: int(user_input[CONF_CONFIRM_CHECKS]),
+                }
+                if public_ip_url:
+                    options[CONF_PUBLIC_IP_URL] = public_ip_url
+                return self.async_create_entry(data=options)
+        current = self.config_entry.options
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(
+                        CONF_PUBLIC_IP_URL, description={"suggested_value": current.get(CONF_PUBLIC_IP_URL)}
+                    ): URL_TEXT,
+                    vol.Required(
+                        CONF_SCAN_INTERVAL,
+                        default=current.get(CONF_SCAN_INTERVAL, int(DEFAULT_SCAN_INTERVAL.total_seconds())),
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=MIN_SCAN_INTERVAL,
+                            max=MAX_SCAN_INTERVAL,
+                            step=1,
+                            mode=NumberSelectorMode.BOX,
+                            unit_of_measurement="s",
+                        )
+                    ),
+                    vol.Required(
+                        CONF_CONFIRM_CHECKS, default=current.get(CONF_CONFIRM_CHECKS, DEFAULT_CONFIRM_CHECKS)
+                    ): NumberSelector(
+                        NumberSelectorConfig(
+                            min=1, max=MAX_CONFIRM_CHECKS, step=1, mode=NumberSelectorMode.BOX
+                        )
+                    ),
+                }
+            ),
+            errors=errors,
+        )

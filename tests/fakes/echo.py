@@ -1,0 +1,110 @@
+"""A public-IP echo (plain text) and a plex.tv stand-in (resources)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from .loopback import LoopbackServer
+from .plex_server import TOKEN
+
+
+@dataclass
+class EchoState:
+    """What the public-IP service answers."""
+
+    answer: str = "203.0.113.2"
+    status: int = 200
+    calls: int = 0
+
+
+class FakePublicIpEcho:
+    """Answers the caller's 'public IP' as plain text."""
+
+    def __init__(self, state: EchoState | None = None, port: int = 0) -> None:
+        self.state = state or EchoState()
+        app = web.Application()
+        app.router.add_get("/", self._answer)
+        self.server = LoopbackServer(app, port)
+
+    @property
+    def url(self) -> str:
+        return f"{self.server.url}/"
+
+    async def start(self) -> FakePublicIpEcho:
+        await self.server.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        self.state.calls += 1
+        return web.Response(text=self.state.answer + "\n", status=self.state.status)
+
+
+@dataclass
+class PlexTvState:
+    """The account's resources as plex.tv lists them."""
+
+    token: str = TOKEN
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    status: int = 200
+    calls: int = 0
+
+
+def server_resource(
+    machine_identifier: str, *, presence: bool = True, public_address: str = "203.0.113.2"
+) -> dict[str, Any]:
+    return {
+        "name": "Living Room Plex",
+        "product": "Plex Media Server",
+        "clientIdentifier": machine_identifier,
+        "provides": "server",
+        "owned": True,
+        "presence": presence,
+        "publicAddress": public_address,
+        "publicAddressMatches": True,
+        "relay": True,
+        "connections": [
+            {
+                "protocol": "https",
+                "address": "192.168.1.20",
+                "port": 32400,
+                "uri": "https://192-168-1-20.abc.plex.direct:32400",
+                "local": True,
+                "relay": False,
+            }
+        ],
+    }
+
+
+class FakePlexTv:
+    """Serves /api/v2/resources with the owner's token."""
+
+    def __init__(self, state: PlexTvState | None = None, port: int = 0) -> None:
+        self.state = state or PlexTvState()
+        app = web.Application()
+        app.router.add_get("/api/v2/resources", self._resources)
+        self.server = LoopbackServer(app, port)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def start(self) -> FakePlexTv:
+        await self.server.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def _resources(self, request: web.Request) -> web.Response:
+        self.state.calls += 1
+        if self.state.status != 200:
+            return web.Response(status=self.state.status)
+        if request.headers.get("X-Plex-Token") != self.state.token:
+            return web.Response(status=401)
+        return web.json_response(self.state.resources)

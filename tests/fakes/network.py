@@ -1,0 +1,180 @@
+"""A whole home network of fakes, and the runbook's scenarios as states of it.
+
+Tests, ``script/demo`` and the benchmarks set a scenario by name; each scenario edits
+the fakes the way that network would answer, starting from a healthy single-NAT home
+where Plex mapped its port through UPnP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
+from .igd import FakeIgd, IgdState, Mapping
+from .plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
+
+LAN_IP = "192.168.1.20"
+PUBLIC_IP = "203.0.113.2"
+UPNP_PORT = 41234
+MANUAL_PORT = 32500
+
+
+class FakeNetwork:
+    """Plex server, router, public-IP echo and plex.tv, all on 127.0.0.1."""
+
+    def __init__(self, *, igd_version: int = 2) -> None:
+        self.plex = FakePlexServer(PlexState())
+        self.igd = FakeIgd(IgdState(version=igd_version))
+        self.echo = FakePublicIpEcho(EchoState())
+        self.plex_tv = FakePlexTv(PlexTvState())
+        self.scenario = ""
+        self.apply("healthy")
+
+    async def start(self) -> FakeNetwork:
+        for fake in (self.plex, self.igd, self.echo, self.plex_tv):
+            await fake.start()
+        return self
+
+    async def stop(self) -> None:
+        for fake in (self.plex, self.igd, self.echo, self.plex_tv):
+            await fake.stop()
+
+    def entry_data(self) -> dict[str, Any]:
+        """Config entry data pointing the integration at the fakes."""
+        return {
+            "url": self.plex.url,
+            "token": self.plex.state.token,
+            "verify_ssl": True,
+            "router_url": self.igd.description_url,
+            "router_udn": self.igd.state.udn,
+            "plex_tv_url": self.plex_tv.url,
+        }
+
+    def entry_options(self) -> dict[str, Any]:
+        return {"public_ip_url": self.echo.url, "scan_interval": 300, "confirm_checks": 2}
+
+    def apply(self, name: str) -> None:
+        """Put every fake in the state of scenario ``name``."""
+        plex, igd = self.plex.state, self.igd.state
+        plex.account = healthy_account(LAN_IP, PUBLIC_IP, UPNP_PORT)
+        plex.prefs = default_prefs()
+        plex.fail_status = None
+        plex.delay = 0.0
+        igd.external_ip = PUBLIC_IP
+        igd.connection_status = "Connected"
+        igd.mappings = [Mapping(UPNP_PORT, LAN_IP)]
+        igd.list_error = None
+        igd.external_ip_error = None
+        igd.raw_soap = None
+        self.echo.state.answer = PUBLIC_IP
+        self.echo.state.status = 200
+        self.plex_tv.state.status = 200
+        self.plex_tv.state.resources = [server_resource(plex.machine_identifier)]
+        SCENARIOS[name](self)
+        self.scenario = name
+
+    # helpers the scenarios share
+    def plex_says(self, **account: Any) -> None:
+        self.plex.state.account.update(account)
+
+    def manual_mode(self, port: int = MANUAL_PORT) -> None:
+        self.plex.state.prefs.update(ManualPortMappingMode=True, ManualPortMappingPort=port)
+        self.plex_says(publicPort=port)
+        # A static forward made in the router's admin page is not in the UPnP table.
+        self.igd.state.mappings = []
+
+
+def _healthy(net: FakeNetwork) -> None:
+    pass
+
+
+def _plex_unreachable(net: FakeNetwork) -> None:
+    # The server answers nothing useful on its LAN URL.
+    net.plex.state.fail_status = 503
+
+
+def _not_signed_in(net: FakeNetwork) -> None:
+    net.plex_says(signInState="none", mappingState="unknown", publicAddress="", publicPort=0)
+    net.plex_tv.state.resources = []
+
+
+def _remote_access_disabled(net: FakeNetwork) -> None:
+    net.plex.state.prefs["PublishServerOnPlexOnlineKey"] = False
+    net.plex_says(mappingState="unknown", publicPort=0)
+    net.igd.state.mappings = []
+
+
+def _cgnat(net: FakeNetwork) -> None:
+    net.igd.state.external_ip = "100.64.10.2"
+    net.echo.state.answer = "198.51.100.77"
+    net.plex_says(publicAddress="198.51.100.77", mappingError="unreachable")
+
+
+def _double_nat(net: FakeNetwork) -> None:
+    net.igd.state.external_ip = "192.168.100.2"
+    net.plex_says(mappingState="failed", mappingError="doublenat")
+
+
+def _wan_ip_not_public(net: FakeNetwork) -> None:
+    net.igd.state.external_ip = ""
+    net.plex_says(mappingState="failed")
+
+
+def _plex_public_ip_mismatch(net: FakeNetwork) -> None:
+    net.plex_says(publicAddress="198.51.100.50", mappingError="unreachable")
+
+
+def _mapping_failed(net: FakeNetwork) -> None:
+    net.plex_says(mappingState="failed", publicPort=0)
+    net.igd.state.mappings = []
+
+
+def _upnp_stale(net: FakeNetwork) -> None:
+    net.plex_says(mappingError="unreachable")
+    net.igd.state.mappings = []
+
+
+def _port_forward_wrong_target(net: FakeNetwork) -> None:
+    net.manual_mode()
+    net.plex_says(mappingError="unreachable")
+    net.igd.state.mappings = [Mapping(MANUAL_PORT, "192.168.1.99")]
+
+
+def _port_blocked(net: FakeNetwork) -> None:
+    net.manual_mode()
+    net.plex_says(mappingError="unreachable")
+
+
+def _plex_reported_error(net: FakeNetwork) -> None:
+    net.plex_says(
+        mappingError="jumboframes", mappingErrorMessage="Jumbo frames are enabled on the server's network"
+    )
+
+
+def _account_issue(net: FakeNetwork) -> None:
+    net.plex_tv.state.resources = []
+
+
+def _default_port_exposed(net: FakeNetwork) -> None:
+    net.plex.state.prefs.update(ManualPortMappingMode=True, ManualPortMappingPort=32400)
+    net.plex_says(publicPort=32400)
+
+
+SCENARIOS: dict[str, Callable[[FakeNetwork], None]] = {
+    "healthy": _healthy,
+    "plex_unreachable": _plex_unreachable,
+    "not_signed_in": _not_signed_in,
+    "remote_access_disabled": _remote_access_disabled,
+    "cgnat": _cgnat,
+    "double_nat": _double_nat,
+    "wan_ip_not_public": _wan_ip_not_public,
+    "plex_public_ip_mismatch": _plex_public_ip_mismatch,
+    "mapping_failed": _mapping_failed,
+    "upnp_stale": _upnp_stale,
+    "port_forward_wrong_target": _port_forward_wrong_target,
+    "port_blocked": _port_blocked,
+    "plex_reported_error": _plex_reported_error,
+    "account_issue": _account_issue,
+    "default_port_exposed": _default_port_exposed,
+}

@@ -1,0 +1,167 @@
+"""A Plex Media Server as far as the doctor can see it."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from aiohttp import web
+
+from .loopback import LoopbackServer
+
+TOKEN = "fake-plex-token-9f8e7d6c"
+
+
+@dataclass
+class PlexState:
+    """What the fake server answers; a test or the demo edits it."""
+
+    machine_identifier: str = "0123456789abcdef0123456789abcdef"
+    friendly_name: str = "Living Room Plex"
+    version: str = "1.41.3.9314-a0bfb8370"
+    token: str = TOKEN
+    account: dict[str, Any] = field(default_factory=dict)
+    prefs: dict[str, Any] = field(default_factory=dict)
+    # "json" answers JSON when asked (as Plex does), "xml" always XML.
+    body_format: str = "json"
+    # An HTTP status to answer every request with instead (e.g. 500, 503).
+    fail_status: int | None = None
+    # Seconds to wait before answering (timeouts).
+    delay: float = 0.0
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    refresh_reachability_calls: int = 0
+
+
+def healthy_account(
+    lan_ip: str = "192.168.1.20", public_ip: str = "203.0.113.2", port: int = 41234
+) -> dict[str, Any]:
+    return {
+        "authToken": TOKEN,
+        "username": "owner@example.com",
+        "mappingState": "mapped",
+        "mappingError": "",
+        "mappingErrorMessage": "",
+        "signInState": "ok",
+        "publicAddress": public_ip,
+        "publicPort": port,
+        "privateAddress": lan_ip,
+        "privatePort": 32400,
+        "subscriptionActive": "1",
+    }
+
+
+def default_prefs() -> dict[str, Any]:
+    return {
+        "PublishServerOnPlexOnlineKey": True,
+        "ManualPortMappingMode": False,
+        "ManualPortMappingPort": 32400,
+        "LastAutomaticMappedPort": 41234,
+        "RelayEnabled": True,
+        "customConnections": "",
+        "FriendlyName": "Living Room Plex",
+    }
+
+
+def _xml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+class FakePlexServer:
+    """Serves /identity, /, /myplex/account, /:/prefs and the two PUTs."""
+
+    def __init__(self, state: PlexState | None = None, port: int = 0) -> None:
+        self.state = state or PlexState(account=healthy_account(), prefs=default_prefs())
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/identity", self._identity)
+        app.router.add_get("/", self._root)
+        app.router.add_get("/myplex/account", self._account)
+        app.router.add_get("/:/prefs", self._prefs)
+        app.router.add_put("/:/prefs", self._set_prefs)
+        app.router.add_put("/myplex/refreshReachability", self._refresh)
+        self.server = LoopbackServer(app, port)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    async def start(self) -> FakePlexServer:
+        await self.server.start()
+        return self
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.state.requests.append((request.method, request.path))
+        if self.state.delay:
+            await asyncio.sleep(self.state.delay)
+        if self.state.fail_status is not None:
+            return web.Response(status=self.state.fail_status, text="failure")
+        if request.path != "/identity" and request.headers.get("X-Plex-Token") != self.state.token:
+            return web.Response(status=401, text="<html><head><title>Unauthorized</title></head></html>")
+        response: web.StreamResponse = await handler(request)
+        return response
+
+    def _wants_json(self, request: web.Request) -> bool:
+        return self.state.body_format == "json" and "json" in request.headers.get("Accept", "")
+
+    def _container(self, request: web.Request, root: str, attributes: dict[str, Any]) -> web.Response:
+        if self._wants_json(request):
+            return web.json_response({root: attributes})
+        attrs = " ".join(f"{name}={quoteattr(_xml_value(value))}" for name, value in attributes.items())
+        return web.Response(
+            text=f'<?xml version="1.0" encoding="UTF-8"?>\n<{root} {attrs}>\n</{root}>\n',
+            content_type="text/xml",
+        )
+
+    async def _identity(self, request: web.Request) -> web.Response:
+        s = self.state
+        return self._container(
+            request,
+            "MediaContainer",
+            {"size": 0, "claimed": True, "machineIdentifier": s.machine_identifier, "version": s.version},
+        )
+
+    async def _root(self, request: web.Request) -> web.Response:
+        s = self.state
+        return self._container(
+            request,
+            "MediaContainer",
+            {
+                "size": 0,
+                "friendlyName": s.friendly_name,
+                "machineIdentifier": s.machine_identifier,
+                "version": s.version,
+                "myPlexMappingState": s.account.get("mappingState", "unknown"),
+            },
+        )
+
+    async def _account(self, request: web.Request) -> web.Response:
+        return self._container(request, "MyPlex", self.state.account)
+
+    async def _prefs(self, request: web.Request) -> web.Response:
+        settings = [{"id": name, "value": value} for name, value in self.state.prefs.items()]
+        if self._wants_json(request):
+            return web.json_response({"MediaContainer": {"size": len(settings), "Setting": settings}})
+        rows = "".join(
+            f"<Setting id={quoteattr(s['id'])} value={quoteattr(_xml_value(s['value']))}/>" for s in settings
+        )
+        return web.Response(
+            text=f'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="{len(settings)}">{rows}</MediaContainer>',
+            content_type="text/xml",
+        )
+
+    async def _set_prefs(self, request: web.Request) -> web.Response:
+        for name, value in request.query.items():
+            current = self.state.prefs.get(name)
+            self.state.prefs[name] = value in ("1", "true") if isinstance(current, bool) else value
+        return web.Response(status=200)
+
+    async def _refresh(self, request: web.Request) -> web.Response:
+        self.state.refresh_reachability_calls += 1
+        return web.Response(status=200)

@@ -30,6 +30,8 @@ class PlexState:
     fail_status: int | None = None
     # Seconds to wait before answering (timeouts).
     delay: float = 0.0
+    # Answer these paths with this text verbatim (malformed bodies).
+    raw_bodies: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     refresh_reachability_calls: int = 0
 
@@ -104,6 +106,8 @@ class FakePlexServer:
             return web.Response(status=self.state.fail_status, text="failure")
         if request.path != "/identity" and request.headers.get("X-Plex-Token") != self.state.token:
             return web.Response(status=401, text="<html><head><title>Unauthorized</title></head></html>")
+        if request.path in self.state.raw_bodies:
+            return web.Response(text=self.state.raw_bodies[request.path], content_type="text/xml")
         response: web.StreamResponse = await handler(request)
         return response
 

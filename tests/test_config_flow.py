@@ -1,0 +1,308 @@
+"""Config flow: every branch and error, against the real loopback fakes."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_SSDP, SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.plex_remote_doctor.const import DOMAIN
+
+from .fakes.network import FakeNetwork
+from .fakes.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
+
+IGD2 = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
+
+
+def user_input(network: FakeNetwork, **changes: Any) -> dict[str, Any]:
+    return {"url": network.plex.url, "token": network.plex.state.token, "verify_ssl": True} | changes
+
+
+def ssdp_info(network: FakeNetwork, location: str | None = None) -> SsdpServiceInfo:
+    return SsdpServiceInfo(
+        ssdp_usn=f"{network.igd.state.udn}::{IGD2}",
+        ssdp_st=IGD2,
+        ssdp_location=location or network.igd.description_url,
+        ssdp_udn=network.igd.state.udn,
+        upnp={"friendlyName": "Fake Router", "UDN": network.igd.state.udn},
+    )
+
+
+async def start_user_flow(hass: HomeAssistant, network: FakeNetwork) -> Any:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "router"
+    return result
+
+
+async def test_user_then_router_by_hand(hass: HomeAssistant, network: FakeNetwork) -> None:
+    result = await start_user_flow(hass, network)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "manual"})
+    assert result["step_id"] == "router_manual"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"router_url": network.igd.description_url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Living Room Plex"
+    assert result["result"].unique_id == network.plex.state.machine_identifier
+    assert result["data"] == {
+        "url": network.plex.url,
+        "token": network.plex.state.token,
+        "verify_ssl": True,
+        "router_url": network.igd.description_url,
+        "router_udn": network.igd.state.udn,
+    }
+
+
+async def test_user_without_router(hass: HomeAssistant, network: FakeNetwork) -> None:
+    result = await start_user_flow(hass, network)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["router_url"] is None
+    await hass.async_block_till_done()
+
+
+async def test_router_step_offers_gateways_found_by_ssdp(hass: HomeAssistant, network: FakeNetwork) -> None:
+    """SSDP's cache is read where the ssdp integration runs (multicast cannot run in tests)."""
+    hass.config.components.add("ssdp")
+    with patch(
+        "custom_components.plex_remote_doctor.config_flow.ssdp.async_get_discovery_info_by_st",
+        side_effect=lambda hass, st: [ssdp_info(network)] if st == IGD2 else [],
+    ):
+        result = await start_user_flow(hass, network)
+        schema = result["data_schema"].schema
+        selector = next(iter(schema.values()))
+        offered = [option["value"] for option in selector.config["options"]]
+        assert offered == [network.igd.description_url, "manual", "none"]
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"router": network.igd.description_url}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["router_udn"] == network.igd.state.udn
+
+
+@pytest.mark.parametrize(
+    ("changes", "error_field", "error"),
+    [
+        ({"token": "wrong-token"}, "base", "invalid_auth"),
+        ({"url": "http://127.0.0.1:1"}, "base", "cannot_connect"),
+        ({"url": "not a url"}, "url", "invalid_url"),
+    ],
+)
+async def test_user_errors_then_recovers(
+    hass: HomeAssistant, network: FakeNetwork, changes: dict[str, Any], error_field: str, error: str
+) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network, **changes))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {error_field: error}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
+    assert result["step_id"] == "router"
+
+
+async def test_server_answering_garbage_cannot_connect(hass: HomeAssistant, network: FakeNetwork) -> None:
+    """An IGD's URL is not a Plex server: a clear error, not a crash."""
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(network, url=network.echo.url)
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+
+async def test_already_configured_updates_url_and_token(hass: HomeAssistant, network: FakeNetwork) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=network.plex.state.machine_identifier,
+        data={"url": "http://127.0.0.1:9", "token": "old", "verify_ssl": True, "router_url": None},
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data["url"] == network.plex.url
+    assert entry.data["token"] == network.plex.state.token
+
+
+@pytest.mark.parametrize(
+    ("router_url", "error"),
+    [
+        ("plex", "not_igd"),
+        ("http://127.0.0.1:1/rootDesc.xml", "cannot_connect"),
+        ("ftp://router", "invalid_url"),
+    ],
+)
+async def test_router_by_hand_errors(
+    hass: HomeAssistant, network: FakeNetwork, router_url: str, error: str
+) -> None:
+    result = await start_user_flow(hass, network)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "manual"})
+    url = f"{network.plex.url}/identity" if router_url == "plex" else router_url
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router_url": url})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"router_url": error}
+
+
+async def test_ssdp_discovery_leads_to_setup(hass: HomeAssistant, network: FakeNetwork) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=ssdp_info(network)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
+    assert result["step_id"] == "router"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"router": network.igd.description_url}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == network.plex.state.machine_identifier
+    assert result["data"]["router_url"] == network.igd.description_url
+
+
+async def test_ssdp_finds_a_moved_router_again(hass: HomeAssistant, network: FakeNetwork) -> None:
+    """miniupnpd takes a new port on restart: the entry follows its UDN."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=network.plex.state.machine_identifier,
+        data=network.entry_data() | {"router_url": "http://127.0.0.1:1/rootDesc.xml"},
+        options=network.entry_options(),
+    )
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_SSDP}, data=ssdp_info(network)
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert entry.data["router_url"] == network.igd.description_url
+    await hass.async_block_till_done()
+
+
+async def test_ssdp_without_location_aborts(hass: HomeAssistant, network: FakeNetwork) -> None:
+    info = ssdp_info(network)
+    info.ssdp_location = None
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_SSDP}, data=info)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "incomplete_discovery"
+
+
+async def test_revoked_token_starts_reauth_and_keeps_the_entry(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.plex.state.token = "new-token-after-revocation"
+    await setup_entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert hass.config_entries.async_get_entry(setup_entry.entry_id) is not None
+
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {"token": "still-wrong"})
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        flows[0]["flow_id"], {"token": "new-token-after-revocation"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert setup_entry.data["token"] == "new-token-after-revocation"
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.living_room_plex_diagnosis").state == "ok"  # type: ignore[union-attr]
+
+
+async def another_server(network: FakeNetwork) -> FakePlexServer:
+    state = PlexState(machine_identifier="another-server", account=healthy_account(), prefs=default_prefs())
+    return await FakePlexServer(state).start()
+
+
+async def test_reauth_with_another_servers_token_aborts(
+    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry
+) -> None:
+    other = await another_server(network)
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, data=config_entry.data | {"url": other.url})
+    result = await config_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": network.plex.state.token}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"
+    await other.stop()
+
+
+async def test_reconfigure_drops_the_router(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    result = await setup_entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": network.plex.url, "verify_ssl": True, "router_url": ""}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert setup_entry.data["router_url"] is None
+    assert setup_entry.data["token"] == network.plex.state.token  # empty token keeps the current one
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.living_room_plex_router_wan_ip").state == "unknown"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        ({"router_url": "http://127.0.0.1:1/rootDesc.xml"}, {"router_url": "cannot_connect"}),
+        ({"router_url": "nonsense"}, {"router_url": "invalid_url"}),
+        ({"token": "wrong"}, {"base": "invalid_auth"}),
+    ],
+)
+async def test_reconfigure_errors(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    changes: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    result = await setup_entry.start_reconfigure_flow(hass)
+    data = {"url": network.plex.url, "verify_ssl": True, "router_url": network.igd.description_url} | changes
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+
+
+async def test_reconfigure_to_another_server_aborts(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    other = await another_server(network)
+    result = await setup_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"url": other.url, "verify_ssl": True}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_server"
+    await other.stop()
+
+
+async def test_options_flow(hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry) -> None:
+    result = await hass.config_entries.options.async_init(setup_entry.entry_id)
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"public_ip_url": "gopher://x", "scan_interval": 60, "confirm_checks": 3}
+    )
+    assert result["errors"] == {"public_ip_url": "invalid_url"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"public_ip_url": network.echo.url, "scan_interval": 60, "confirm_checks": 3}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert setup_entry.options == {
+        "public_ip_url": network.echo.url,
+        "scan_interval": 60,
+        "confirm_checks": 3,
+    }
+    await hass.async_block_till_done()
+    coordinator = setup_entry.runtime_data.coordinator
+    assert coordinator.update_interval.total_seconds() == 60

@@ -1,0 +1,122 @@
+"""Faults through the loopback fakes: clear states, no invented findings, recovery."""
+
+from __future__ import annotations
+
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from .fakes.network import FakeNetwork
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current.state
+
+
+async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def test_plex_down_is_a_finding_and_recovers(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    await network.plex.stop()
+    await check(hass, setup_entry)
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "plex_unreachable"
+    assert state(hass, "sensor.living_room_plex_remote_access_status") == STATE_UNAVAILABLE
+    assert state(hass, "binary_sensor.living_room_plex_remote_access") == STATE_UNAVAILABLE
+    assert state(hass, "sensor.living_room_plex_router_wan_ip") == "203.0.113.2"  # router still read
+    assert "no plex evidence this check" in caplog.text
+    caplog.clear()
+    await check(hass, setup_entry)
+    assert "no plex evidence" not in caplog.text  # logged once, not every check
+
+    await network.plex.start()
+    await check(hass, setup_entry)
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "ok"
+    assert state(hass, "binary_sensor.living_room_plex_remote_access") == "on"
+    assert "plex evidence is back" in caplog.text
+
+
+async def test_plex_down_at_start_still_sets_up(
+    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry
+) -> None:
+    await network.plex.stop()
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "plex_unreachable"
+
+
+async def test_vanished_router_invents_no_finding(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("mapping_failed")
+    await network.igd.stop()
+    await check(hass, setup_entry)
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "mapping_failed"
+    for entity_id in (
+        "binary_sensor.living_room_plex_carrier_grade_nat",
+        "binary_sensor.living_room_plex_double_nat",
+        "binary_sensor.living_room_plex_wan_ip_is_public_ip",
+        "binary_sensor.living_room_plex_upnp_port_mapping",
+        "sensor.living_room_plex_router_wan_ip",
+    ):
+        assert state(hass, entity_id) == STATE_UNKNOWN, entity_id
+    await network.igd.start()
+    await check(hass, setup_entry)
+    assert state(hass, "binary_sensor.living_room_plex_carrier_grade_nat") == "off"
+
+
+async def test_plex_tv_and_public_ip_down_keep_ok(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.plex_tv.state.status = 503
+    network.echo.state.status = 500
+    await check(hass, setup_entry)
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "ok"
+    assert state(hass, "sensor.living_room_plex_public_ip") == STATE_UNKNOWN
+    # Plex's own public address stands in for the public IP.
+    assert state(hass, "binary_sensor.living_room_plex_wan_ip_is_public_ip") == "on"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["<MyPlex mappingState=", "<html>Maintenance</html>", '{"MyPlex": ', "\x00\x01binary"],
+)
+async def test_malformed_account_is_unknown_not_a_finding(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    body: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    network.apply("cgnat")  # a finding that must not be claimed without Plex's account
+    network.plex.state.raw_bodies["/myplex/account"] = body
+    await check(hass, setup_entry)
+    assert state(hass, "sensor.living_room_plex_diagnosis") == STATE_UNKNOWN
+    assert state(hass, "sensor.living_room_plex_remote_access_status") == STATE_UNKNOWN
+    assert state(hass, "binary_sensor.living_room_plex_carrier_grade_nat") == "on"  # the fact stands
+    assert "no plex_account evidence this check: account: " in caplog.text
+
+
+async def test_one_check_request_count(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    """One full check: 2 Plex requests, 1 IP echo, 1 plex.tv, 3 SOAP calls on an IGD v2."""
+    network.plex.state.requests.clear()
+    network.igd.state.calls.clear()
+    network.echo.state.calls = 0
+    network.plex_tv.state.calls = 0
+    await check(hass, setup_entry)
+    assert sorted(network.plex.state.requests) == [("GET", "/:/prefs"), ("GET", "/myplex/account")]
+    assert sorted(network.igd.state.calls) == [
+        "GetExternalIPAddress",
+        "GetListOfPortMappings",
+        "GetStatusInfo",
+    ]
+    assert (network.echo.state.calls, network.plex_tv.state.calls) == (1, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from .const import (
@@ -14,6 +15,7 @@ from .const import (
     CONF_URL,
     CONF_VERIFY_SSL,
     DEFAULT_PLEX_TV_URL,
+    DOMAIN,
 )
 from .coordinator import PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator, PlexRemoteDoctorData
 from .doctor.plex import PlexServer
@@ -47,6 +49,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEn
     entry.runtime_data = PlexRemoteDoctorData(coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEntry) -> None:
+    """Repairs of a removed server would never be cleared: delete them."""
+    registry = ir.async_get(hass)
+    for issue in list(registry.issues.values()):
+        if issue.domain == DOMAIN and issue.data is not None and issue.data.get("entry_id") == entry.entry_id:
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEntry) -> bool:

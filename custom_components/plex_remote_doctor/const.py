@@ -32,3 +32,5 @@ MAX_CONFIRM_CHECKS: Final = 10
 
 # plex.tv runs an expensive, rate-limited test on every refreshReachability.
 RETRY_COOLDOWN: Final = timedelta(seconds=60)
+
+DOCUMENTATION_URL: Final = "https://github.com/plex-remote-doctor/plex-remote-doctor"

@@ -15,7 +15,16 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from yarl import URL
 
-from .const import CONF_SCAN_INTERVAL, CONF_URL, DEFAULT_SCAN_INTERVAL, DOMAIN, LOGGER, RETRY_COOLDOWN
+from .const import (
+    CONF_CONFIRM_CHECKS,
+    CONF_SCAN_INTERVAL,
+    CONF_URL,
+    DEFAULT_CONFIRM_CHECKS,
+    DEFAULT_SCAN_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    RETRY_COOLDOWN,
+)
 from .doctor.diagnose import Diagnosis, diagnose
 from .doctor.errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
 from .doctor.evidence import Evidence, PlexAccount, PlexIdentity, PlexPrefs, PlexTvView, RouterState
@@ -23,6 +32,7 @@ from .doctor.plex import PlexServer
 from .doctor.plex_tv import PlexTv
 from .doctor.public_ip import public_ipv4
 from .doctor.router import Router
+from .issues import IssueTracker
 
 type PlexRemoteDoctorConfigEntry = ConfigEntry[PlexRemoteDoctorData]
 
@@ -77,6 +87,14 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
         self._url_host = url.host
         self._url_port = url.port
         self._last_retry: float | None = None
+        self.issues = IssueTracker(
+            hass,
+            entry_id=entry.entry_id,
+            unique_id=str(entry.unique_id),
+            name=entry.title,
+            url=entry.data[CONF_URL],
+        )
+        self._confirm_checks = int(entry.options.get(CONF_CONFIRM_CHECKS, DEFAULT_CONFIRM_CHECKS))
         # Probes whose failure was already logged; logged again only once they recover.
         self._missing_logged: set[str] = set()
 
@@ -133,6 +151,7 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
                 diagnosis.status or "unknown",
                 diagnosis.finding or "unknown",
             )
+        self.issues.update(diagnosis, self._confirm_checks)
         return DoctorData(evidence=evidence, diagnosis=diagnosis)
 
     def _log_missing(self, missing: dict[str, str]) -> None:

@@ -205,10 +205,14 @@ def _lan_ip_text(evidence: Evidence) -> str:
 
 
 def _base_facts(evidence: Evidence) -> dict[str, str]:
-    """Facts every repair may quote: LAN IP and ports."""
+    """Facts every repair may quote: addresses and ports as measured."""
     facts = {"lan_ip": _lan_ip_text(evidence), "internal_port": str(min(plex_lan_ports(evidence)))}
     if (port := external_port(evidence)) is not None:
         facts["external_port"] = str(port)
+    if evidence.router is not None and evidence.router.wan_ip is not None:
+        facts["wan_ip"] = str(evidence.router.wan_ip)
+    if (public_ip := reference_public_ip(evidence)) is not None:
+        facts["public_ip"] = str(public_ip)
     return facts
 
 

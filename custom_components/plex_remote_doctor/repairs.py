@@ -1,0 +1,173 @@
+"""Fix flows: change only Plex settings, only after the user confirms.
+
+The router is never written to; 32400 is never offered as an external port; no flow
+suggests a DMZ for the server or turning a firewall off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow, RepairsFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
+import probatio as vol
+
+from .const import DOMAIN, LOGGER
+from .coordinator import PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator
+from .doctor.diagnose import Finding, WarningKey
+from .doctor.errors import DoctorError
+from .doctor.evidence import PLEX_DEFAULT_PORT
+from .doctor.plex import PREF_MANUAL_PORT_MAPPING_MODE, PREF_MANUAL_PORT_MAPPING_PORT, PREF_PUBLISH_SERVER
+
+CONF_EXTERNAL_PORT = "external_port"
+SUGGESTED_EXTERNAL_PORT = 32500
+LOWEST_EXTERNAL_PORT = 1024
+
+
+def external_port_error(port: int) -> str | None:
+    """Why a port cannot be the public port: 32400 invites scans, <1024 is privileged."""
+    if port == PLEX_DEFAULT_PORT:
+        return "default_port"
+    if not LOWEST_EXTERNAL_PORT <= port <= 65535:
+        return "port_range"
+    return None
+
+
+class _PlexSettingsFlow(RepairsFlow):
+    """Shared by the fix flows: find the entry, apply settings, retry, re-check."""
+
+    def __init__(
+        self, entry: PlexRemoteDoctorConfigEntry, key: Finding | WarningKey, values: dict[str, str]
+    ) -> None:
+        self.entry = entry
+        self.key = key
+        self.placeholders = values
+
+    @property
+    def coordinator(self) -> PlexRemoteDoctorCoordinator:
+        return self.entry.runtime_data.coordinator
+
+    async def _apply(self, settings: dict[str, str | int | bool]) -> str | None:
+        """Write Plex settings, then ask for a retry; return an error key or None."""
+        try:
+            await self.coordinator.plex.set_prefs(settings)
+        except DoctorError as err:
+            LOGGER.warning("%s: could not change Plex settings: %s", self.entry.title, err)
+            return "cannot_change"
+        try:
+            await self.coordinator.async_retry_remote_access()
+        except HomeAssistantError as err:
+            # The settings are in; the retry may wait for its cooldown or the next check.
+            LOGGER.info("%s: retry after fix not sent: %s", self.entry.title, err)
+        self.coordinator.issues.fixed(self.key)
+        return None
+
+
+class EnableRemoteAccessFlow(_PlexSettingsFlow):
+    """remote_access_disabled: turn Plex's remote access on."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Nothing to choose: go to the confirmation."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Turn remote access on once the user confirms."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            error = await self._apply({PREF_PUBLISH_SERVER: True})
+            if error is None:
+                return self.async_create_entry(data={})
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders=self.placeholders,
+        )
+
+
+class ManualPortFlow(_PlexSettingsFlow):
+    """mapping_failed, upnp_stale, default_port_exposed: manual mode on a non-default port."""
+
+    port = SUGGESTED_EXTERNAL_PORT
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Choose the external port (never 32400)."""
+        errors: dict[str, str] = {}
+        # The flow manager starts this step with {"issue_id": ...}: not the user's answer.
+        if user_input is not None and CONF_EXTERNAL_PORT in user_input:
+            port = int(user_input[CONF_EXTERNAL_PORT])
+            if (error := external_port_error(port)) is not None:
+                errors[CONF_EXTERNAL_PORT] = error
+            else:
+                self.port = port
+                return await self.async_step_confirm()
+        return self.async_show_form(
+            step_id="init",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_EXTERNAL_PORT, default=self.port): NumberSelector(
+                        NumberSelectorConfig(
+                            min=LOWEST_EXTERNAL_PORT, max=65535, step=1, mode=NumberSelectorMode.BOX
+                        )
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders=self.placeholders,
+        )
+
+    def _forward(self) -> dict[str, str]:
+        return self.placeholders | {"port": str(self.port)}
+
+    async def async_step_confirm(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Set manual mode on the chosen port once the user confirms."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            error = await self._apply(
+                {PREF_MANUAL_PORT_MAPPING_MODE: True, PREF_MANUAL_PORT_MAPPING_PORT: self.port}
+            )
+            if error is None:
+                return await self.async_step_forward()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders=self._forward(),
+        )
+
+    async def async_step_forward(self, user_input: dict[str, Any] | None = None) -> RepairsFlowResult:
+        """Show the router forward to add; the doctor never adds it itself."""
+        if user_input is not None:
+            await self.coordinator.async_request_refresh()
+            return self.async_create_entry(data={})
+        return self.async_show_form(
+            step_id="forward", data_schema=vol.Schema({}), description_placeholders=self._forward()
+        )
+
+
+FLOWS: dict[str, type[_PlexSettingsFlow]] = {
+    Finding.REMOTE_ACCESS_DISABLED: EnableRemoteAccessFlow,
+    Finding.MAPPING_FAILED: ManualPortFlow,
+    Finding.UPNP_STALE: ManualPortFlow,
+    WarningKey.DEFAULT_PORT_EXPOSED: ManualPortFlow,
+}
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """The fix flow for an issue raised by this integration."""
+    entry_id = str((data or {}).get("entry_id"))
+    key = str((data or {}).get("key"))
+    entry = hass.config_entries.async_get_entry(entry_id)
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    if entry is None or key not in FLOWS or not hasattr(entry, "runtime_data"):
+        return ConfirmRepairFlow()
+    finding: Finding | WarningKey = WarningKey(key) if key in WarningKey else Finding(key)
+    values = dict(issue.translation_placeholders or {}) if issue is not None else {}
+    return FLOWS[key](entry, finding, values)

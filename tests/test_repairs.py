@@ -1,0 +1,265 @@
+"""Repairs: confirmed before raised, cleared only on evidence, fixed end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.plex_remote_doctor.const import DOMAIN
+from custom_components.plex_remote_doctor.doctor.diagnose import Finding, WarningKey
+from custom_components.plex_remote_doctor.issues import FIXABLE, SEVERITY, placeholders
+
+from .fakes.network import LAN_IP, FakeNetwork
+
+INTEGRATION = Path(__file__).parent.parent / "custom_components" / "plex_remote_doctor"
+MACHINE_ID = "0123456789abcdef0123456789abcdef"
+
+
+def our_issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
+    return {
+        issue.issue_id: issue
+        for issue in ir.async_get(hass).issues.values()
+        if issue.domain == DOMAIN and issue.active
+    }
+
+
+async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def test_raised_after_confirmation_and_cleared_when_fixed(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("cgnat")
+    await check(hass, setup_entry)
+    assert our_issues(hass) == {}  # one check is not a confirmation
+    await check(hass, setup_entry)
+    issue = our_issues(hass)[f"{MACHINE_ID}_cgnat"]
+    assert issue.translation_key == "cgnat"
+    assert issue.severity is ir.IssueSeverity.ERROR
+    assert not issue.is_fixable
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["wan_ip"] == "100.64.10.2"
+    assert issue.translation_placeholders["public_ip"] == "198.51.100.77"
+    assert issue.learn_more_url is not None
+    assert issue.learn_more_url.endswith("#cgnat")
+    for _ in range(3):
+        await check(hass, setup_entry)
+    assert list(our_issues(hass)) == [f"{MACHINE_ID}_cgnat"]  # never duplicated
+
+    network.apply("healthy")
+    await check(hass, setup_entry)
+    assert our_issues(hass) == {}
+
+
+async def test_missing_evidence_neither_confirms_nor_clears(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("cgnat")
+    await check(hass, setup_entry)
+    await network.igd.stop()  # the router vanishes: CGNAT is unknown, not disproved
+    await check(hass, setup_entry)
+    assert our_issues(hass) == {}
+    await network.igd.start()
+    await check(hass, setup_entry)
+    assert f"{MACHINE_ID}_cgnat" in our_issues(hass)  # unknown did not break the streak
+
+    await network.igd.stop()
+    await check(hass, setup_entry)
+    network.plex.state.fail_status = 503  # and Plex goes away too
+    await check(hass, setup_entry)
+    assert f"{MACHINE_ID}_cgnat" in our_issues(hass)  # kept: nothing disproved it
+
+
+async def test_clear_resets_the_streak(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("double_nat")
+    await check(hass, setup_entry)
+    network.apply("healthy")
+    await check(hass, setup_entry)
+    network.apply("double_nat")
+    await check(hass, setup_entry)
+    assert our_issues(hass) == {}
+
+
+async def test_confirm_checks_option(
+    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry
+) -> None:
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(config_entry, options=config_entry.options | {"confirm_checks": 3})
+    network.apply("upnp_stale")
+    assert await hass.config_entries.async_setup(config_entry.entry_id)  # check 1
+    await hass.async_block_till_done()
+    await check(hass, config_entry)
+    assert our_issues(hass) == {}
+    await check(hass, config_entry)
+    assert f"{MACHINE_ID}_upnp_stale" in our_issues(hass)
+
+
+async def test_survives_restart_without_flapping(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("port_blocked")
+    await check(hass, setup_entry)
+    await check(hass, setup_entry)
+    assert f"{MACHINE_ID}_port_blocked" in our_issues(hass)
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)  # first check after "restart"
+    await hass.async_block_till_done()
+    assert f"{MACHINE_ID}_port_blocked" in our_issues(hass)
+    issue = our_issues(hass)[f"{MACHINE_ID}_port_blocked"]
+    assert issue.is_persistent
+    assert issue.translation_placeholders is not None
+    assert "Single NAT is proven" in issue.translation_placeholders["nat_check"]
+    network.apply("healthy")
+    await check(hass, setup_entry)
+    assert our_issues(hass) == {}
+
+
+async def test_warning_beside_the_finding(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("default_port_exposed")
+    await check(hass, setup_entry)
+    await check(hass, setup_entry)
+    assert hass.states.get("sensor.living_room_plex_diagnosis").state == "ok"  # type: ignore[union-attr]
+    issue = our_issues(hass)[f"{MACHINE_ID}_default_port_exposed"]
+    assert issue.is_fixable
+    assert issue.severity is ir.IssueSeverity.WARNING
+
+
+async def test_removing_the_entry_removes_its_issues(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    network.apply("mapping_failed")
+    await check(hass, setup_entry)
+    await check(hass, setup_entry)
+    assert our_issues(hass)
+    await hass.config_entries.async_remove(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    assert our_issues(hass) == {}
+
+
+async def confirmed(
+    hass: HomeAssistant, network: FakeNetwork, entry: MockConfigEntry, scenario: str, key: str
+) -> str:
+    await async_setup_component(hass, "repairs", {})
+    network.apply(scenario)
+    await check(hass, entry)
+    await check(hass, entry)
+    issue_id = f"{MACHINE_ID}_{key}"
+    assert issue_id in our_issues(hass)
+    return issue_id
+
+
+async def fix(hass: HomeAssistant, issue_id: str) -> Any:
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    return manager, await manager.async_init(DOMAIN, data={"issue_id": issue_id})
+
+
+async def test_fix_enables_remote_access(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    issue_id = await confirmed(hass, network, setup_entry, "remote_access_disabled", "remote_access_disabled")
+    manager, result = await fix(hass, issue_id)
+    assert result["step_id"] == "confirm"
+    prefs = network.plex.state.prefs
+    assert prefs.get("PublishServerOnPlexOnlineKey") is False  # nothing before confirmation
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert network.plex.state.prefs["PublishServerOnPlexOnlineKey"] is True
+    assert network.plex.state.refresh_reachability_calls == 1
+    await hass.async_block_till_done()
+    assert issue_id not in our_issues(hass)
+    await check(hass, setup_entry)
+    assert issue_id not in our_issues(hass)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "key"),
+    [
+        ("mapping_failed", "mapping_failed"),
+        ("upnp_stale", "upnp_stale"),
+        ("default_port_exposed", "default_port_exposed"),
+    ],
+)
+async def test_fix_sets_manual_port_and_shows_the_forward(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, scenario: str, key: str
+) -> None:
+    issue_id = await confirmed(hass, network, setup_entry, scenario, key)
+    manager, result = await fix(hass, issue_id)
+    assert result["step_id"] == "init"
+    result = await manager.async_configure(result["flow_id"], {"external_port": 32400})
+    assert result["errors"] == {"external_port": "default_port"}
+    with pytest.raises(InvalidData):  # privileged ports are refused by the form itself
+        await manager.async_configure(result["flow_id"], {"external_port": 80})
+    result = await manager.async_configure(result["flow_id"], {"external_port": 32500})
+    assert result["step_id"] == "confirm"
+    assert network.plex.state.prefs["ManualPortMappingPort"] != "32500"  # not before confirmation
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "forward"
+    assert result["description_placeholders"]["port"] == "32500"
+    assert result["description_placeholders"]["lan_ip"] == LAN_IP
+    assert result["description_placeholders"]["internal_port"] == "32400"
+    assert network.plex.state.prefs["ManualPortMappingMode"] is True
+    assert network.plex.state.prefs["ManualPortMappingPort"] == "32500"
+    # The user adds the forward; Plex then reports the server reachable on 32500.
+    network.apply("healthy")
+    network.plex_says(publicPort=32500)
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    await check(hass, setup_entry)
+    assert issue_id not in our_issues(hass)
+    assert network.igd.state.writes == []
+
+
+def placeholders_in(text: str) -> set[str]:
+    return set(re.findall(r"{(\w+)}", text))
+
+
+def test_every_repair_text_has_its_placeholders() -> None:
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    available = set(placeholders("n", "u", {"unverified": "", "reason": "x"})) | {"port"}
+    assert set(strings["issues"]) == {str(key) for key in SEVERITY}
+    for key, texts in strings["issues"].items():
+        used = placeholders_in(texts["title"]) | placeholders_in(texts["description"])
+        for step in texts.get("fix_flow", {}).get("step", {}).values():
+            used |= placeholders_in(step.get("description", ""))
+        assert used <= available, key
+        assert ("fix_flow" in texts) is (
+            Finding(key) in FIXABLE if key in Finding else WarningKey(key) in FIXABLE
+        )
+
+
+def test_repair_texts_keep_the_safe_stop() -> None:
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    text = json.dumps(strings["issues"])
+    assert "forward port 32400" not in text.replace("Never forward port 32400", "")
+    for key in (
+        "cgnat",
+        "double_nat",
+        "mapping_failed",
+        "upnp_stale",
+        "port_blocked",
+        "port_forward_wrong_target",
+    ):
+        assert "never put the server in the router's DMZ" in strings["issues"][key]["description"]
+
+
+def test_translations_match_strings() -> None:
+    assert json.loads((INTEGRATION / "strings.json").read_text()) == json.loads(
+        (INTEGRATION / "translations" / "en.json").read_text()
+    )

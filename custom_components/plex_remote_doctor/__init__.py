@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from functools import partial
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import async_track_time_interval
 
 from .const import (
     CONF_PLEX_TV_URL,
@@ -16,8 +20,13 @@ from .const import (
     CONF_VERIFY_SSL,
     DEFAULT_PLEX_TV_URL,
     DOMAIN,
+    LOGGER,
+    ROUTER_EVENTS_RENEWAL,
 )
 from .coordinator import PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator, PlexRemoteDoctorData
+from .doctor.errors import DoctorError
+from .doctor.gena import RouterEvents
+from .doctor.notifications import PlexNotifications
 from .doctor.plex import PlexServer
 from .doctor.plex_tv import PlexTv
 from .doctor.public_ip import DEFAULT_PUBLIC_IP_URLS
@@ -46,9 +55,43 @@ async def async_setup_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEn
     # The server being down is a finding, not a setup failure: only a refused token
     # (reauth) stops the first refresh.
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = PlexRemoteDoctorData(coordinator=coordinator)
+    notifications = PlexNotifications(
+        entry.data[CONF_URL],
+        token,
+        session,
+        partial(coordinator.async_evidence_changed, "Plex reachability"),
+        verify_ssl=entry.data.get(CONF_VERIFY_SSL, True),
+    )
+    router_events = (
+        RouterEvents(coordinator.router, partial(coordinator.async_evidence_changed, "router"))
+        if coordinator.router is not None
+        else None
+    )
+    entry.runtime_data = PlexRemoteDoctorData(
+        coordinator=coordinator, notifications=notifications, router_events=router_events
+    )
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # Events make detection take seconds instead of a poll interval; polling stays.
+    entry.async_create_background_task(hass, notifications.run(), f"{DOMAIN} notifications {entry.title}")
+    if router_events is not None:
+        entry.async_create_background_task(
+            hass, _keep_subscribed(router_events, entry.title), f"{DOMAIN} router events {entry.title}"
+        )
+
+        async def _renew(_now: datetime) -> None:
+            await _keep_subscribed(router_events, entry.title)
+
+        entry.async_on_unload(async_track_time_interval(hass, _renew, ROUTER_EVENTS_RENEWAL))
+        entry.async_on_unload(router_events.stop)
     return True
+
+
+async def _keep_subscribed(router_events: RouterEvents, title: str) -> None:
+    """Subscribe or renew; a router without events leaves polling in charge."""
+    try:
+        await router_events.renew()
+    except DoctorError as err:
+        LOGGER.debug("%s: no router events (%s); polling covers the router", title, err)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEntry) -> None:

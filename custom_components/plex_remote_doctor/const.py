@@ -30,6 +30,12 @@ MIN_SCAN_INTERVAL: Final = 30
 MAX_SCAN_INTERVAL: Final = 86400
 MAX_CONFIRM_CHECKS: Final = 10
 
+# Checks asked for by events are at least this far apart.
+EVENT_DEBOUNCE_SECONDS: Final = 2.0
+
+# Router event subscriptions last 30 minutes; renew well before.
+ROUTER_EVENTS_RENEWAL: Final = timedelta(minutes=20)
+
 # plex.tv runs an expensive, rate-limited test on every refreshReachability.
 RETRY_COOLDOWN: Final = timedelta(seconds=60)
 

@@ -10,8 +10,9 @@ from time import monotonic
 
 from aiohttp import ClientSession
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from yarl import URL
 
@@ -22,12 +23,15 @@ from .const import (
     DEFAULT_CONFIRM_CHECKS,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
+    EVENT_DEBOUNCE_SECONDS,
     LOGGER,
     RETRY_COOLDOWN,
 )
 from .doctor.diagnose import Diagnosis, diagnose
 from .doctor.errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
 from .doctor.evidence import Evidence, PlexAccount, PlexIdentity, PlexPrefs, PlexTvView, RouterState
+from .doctor.gena import RouterEvents
+from .doctor.notifications import PlexNotifications
 from .doctor.plex import PlexServer
 from .doctor.plex_tv import PlexTv
 from .doctor.public_ip import public_ipv4
@@ -50,6 +54,8 @@ class PlexRemoteDoctorData:
     """Runtime data of a config entry."""
 
     coordinator: PlexRemoteDoctorCoordinator
+    notifications: PlexNotifications
+    router_events: RouterEvents | None
 
 
 class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
@@ -76,6 +82,10 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
             update_interval=DEFAULT_SCAN_INTERVAL if interval is None else timedelta(seconds=interval),
+            # Events ask for checks; a burst of them costs one check now and one after.
+            request_refresh_debouncer=Debouncer(
+                hass, LOGGER, cooldown=EVENT_DEBOUNCE_SECONDS, immediate=True
+            ),
         )
         self.session = session
         self.plex = plex
@@ -97,6 +107,12 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
         self._confirm_checks = int(entry.options.get(CONF_CONFIRM_CHECKS, DEFAULT_CONFIRM_CHECKS))
         # Probes whose failure was already logged; logged again only once they recover.
         self._missing_logged: set[str] = set()
+
+    @callback
+    def async_evidence_changed(self, source: str) -> None:
+        """Plex or the router announced a change: check now (debounced)."""
+        LOGGER.debug("%s: %s event, checking now", self.config_entry.title, source)
+        self.config_entry.async_create_task(self.hass, self.async_request_refresh())
 
     async def async_retry_remote_access(self) -> None:
         """Ask Plex to re-test reachability (a user's action only), then check again."""

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.plex_remote_doctor.doctor.errors import DoctorResponseError
 from custom_components.plex_remote_doctor.doctor.evidence import MappingState, SignInState
+from custom_components.plex_remote_doctor.doctor.notifications import notification_type
 from custom_components.plex_remote_doctor.doctor.plex import parse_account, parse_identity, parse_prefs
 from custom_components.plex_remote_doctor.doctor.plex_tv import find_server, parse_resources
 
@@ -183,10 +184,10 @@ def test_plex_tv_two_servers_and_unlisted() -> None:
     assert find_server(resources, "not-a-server").resource is None
 
 
-def test_websocket_fixture_is_a_reachability_notification() -> None:
-    """Kept here until the event listener parses it (the fixture must stay valid JSON)."""
-    message = json.loads(fixture("websocket_notification.reachability.tautulli-issue-1221.json"))
-    assert message["NotificationContainer"]["type"] == "reachability"
+def test_real_reachability_notification() -> None:
+    """The message Tautulli logged from a real server."""
+    message = fixture("websocket_notification.reachability.tautulli-issue-1221.json").decode()
+    assert notification_type(message) == "reachability"
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,13 @@ router does) but any call to them is recorded in ``writes`` and a test fails on 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
+import itertools
 from xml.etree.ElementTree import fromstring
 from xml.sax.saxutils import escape
 
+import aiohttp
 from aiohttp import web
 
 from .loopback import LoopbackServer
@@ -116,6 +119,7 @@ _VARIABLES = {
     "A_ARG_TYPE_Manage": "boolean",
     "A_ARG_TYPE_PortListing": "string",
 }
+_EVENTED = frozenset({"ExternalIPAddress", "ConnectionStatus", "PortMappingNumberOfEntries"})
 _WRITES = frozenset({"AddPortMapping", "DeletePortMapping"})
 
 
@@ -128,7 +132,13 @@ class FakeIgd:
         app.router.add_get("/rootDesc.xml", self._description)
         app.router.add_get("/WANIPCn.xml", self._scpd)
         app.router.add_post("/ctl/IPConn", self._control)
+        app.router.add_route("SUBSCRIBE", "/evt/IPConn", self._subscribe)
+        app.router.add_route("UNSUBSCRIBE", "/evt/IPConn", self._unsubscribe)
         self.server = LoopbackServer(app, port)
+        # GENA subscribers: SID -> (callback URL, next SEQ)
+        self.subscribers: dict[str, list[str | int]] = {}
+        self._sids = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def description_url(self) -> str:
@@ -139,7 +149,80 @@ class FakeIgd:
         return self
 
     async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self.subscribers.clear()
         await self.server.stop()
+
+    async def _subscribe(self, request: web.Request) -> web.Response:
+        sid = request.headers.get("SID")
+        if sid is not None:  # renewal
+            if sid not in self.subscribers:
+                return web.Response(status=412)
+            return web.Response(headers={"SID": sid, "TIMEOUT": "Second-1800"})
+        callback = request.headers.get("CALLBACK", "").strip("<>")
+        if request.headers.get("NT") != "upnp:event" or not callback:
+            return web.Response(status=412)
+        sid = f"uuid:fake-sid-{next(self._sids)}"
+        self.subscribers[sid] = [callback, 0]
+        # The initial event follows the SUBSCRIBE response, as the UPnP spec asks.
+        task = asyncio.get_running_loop().create_task(self._send_initial(sid))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.Response(headers={"SID": sid, "TIMEOUT": "Second-1800"})
+
+    async def _unsubscribe(self, request: web.Request) -> web.Response:
+        self.subscribers.pop(request.headers.get("SID", ""), None)
+        return web.Response()
+
+    async def _send_initial(self, sid: str) -> None:
+        await asyncio.sleep(0.01)
+        if sid in self.subscribers:
+            await self._notify_one(sid, self._evented())
+
+    def _evented(self) -> dict[str, str]:
+        s = self.state
+        return {
+            "ExternalIPAddress": s.external_ip or "0.0.0.0",
+            "ConnectionStatus": s.connection_status,
+            "PortMappingNumberOfEntries": str(len(s.mappings)),
+        }
+
+    async def _notify_one(self, sid: str, variables: dict[str, str]) -> None:
+        callback, seq = self.subscribers[sid]
+        self.subscribers[sid][1] = int(seq) + 1
+        properties = "".join(
+            f"<e:property><{name}>{escape(value)}</{name}></e:property>" for name, value in variables.items()
+        )
+        body = f'<?xml version="1.0"?><e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">{properties}</e:propertyset>'
+        headers = {
+            "NT": "upnp:event",
+            "NTS": "upnp:propchange",
+            "SID": sid,
+            "SEQ": str(seq),
+            "Content-Type": "text/xml",
+        }
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.request("NOTIFY", str(callback), data=body, headers=headers) as response,
+            ):
+                await response.read()
+        except aiohttp.ClientError:
+            # Like a real router: a subscriber that cannot be reached is dropped.
+            self.subscribers.pop(sid, None)
+
+    async def announce(self, **variables: str) -> int:
+        """Send an event with these state variables to every subscriber; return how many."""
+        for sid in list(self.subscribers):
+            await self._notify_one(sid, variables)
+        return len(self.subscribers)
+
+    async def renumber_wan(self, new_ip: str) -> int:
+        """A WAN renumbering as miniupnpd events it: Disconnected, then Connected with the new IP."""
+        self.state.external_ip = new_ip
+        await self.announce(ConnectionStatus="Disconnected")
+        return await self.announce(ConnectionStatus="Connected", ExternalIPAddress=new_ip)
 
     async def _description(self, request: web.Request) -> web.Response:
         s = self.state
@@ -201,7 +284,8 @@ class FakeIgd:
             for name, args in self._actions().items()
         )
         variables = "".join(
-            f'<stateVariable sendEvents="no"><name>{name}</name><dataType>{data_type}</dataType></stateVariable>'
+            f'<stateVariable sendEvents="{"yes" if name in _EVENTED else "no"}"><name>{name}</name>'
+            f"<dataType>{data_type}</dataType></stateVariable>"
             for name, data_type in _VARIABLES.items()
         )
         body = (

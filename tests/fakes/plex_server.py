@@ -84,6 +84,8 @@ class FakePlexServer:
         app.router.add_get("/:/prefs", self._prefs)
         app.router.add_put("/:/prefs", self._set_prefs)
         app.router.add_put("/myplex/refreshReachability", self._refresh)
+        app.router.add_get("/:/websockets/notifications", self._notifications)
+        self.websockets: set[web.WebSocketResponse] = set()
         self.server = LoopbackServer(app, port)
 
     @property
@@ -95,7 +97,29 @@ class FakePlexServer:
         return self
 
     async def stop(self) -> None:
+        for websocket in list(self.websockets):
+            await websocket.close()
         await self.server.stop()
+
+    async def notify(self, kind: str = "reachability", **payload: Any) -> int:
+        """Send one notification to every listener; return how many got it."""
+        body = {"NotificationContainer": {"type": kind, "size": 1, **payload}}
+        if kind == "reachability" and not payload:
+            body["NotificationContainer"]["ReachabilityNotification"] = [{"reachability": True}]
+        for websocket in list(self.websockets):
+            await websocket.send_json(body)
+        return len(self.websockets)
+
+    async def _notifications(self, request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse()
+        await websocket.prepare(request)
+        self.websockets.add(websocket)
+        try:
+            async for _message in websocket:
+                pass
+        finally:
+            self.websockets.discard(websocket)
+        return websocket
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:

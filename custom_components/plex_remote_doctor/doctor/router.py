@@ -85,7 +85,8 @@ class CappedRequester(UpnpRequester):
                             raise UpnpCommunicationError(f"body larger than {self._max_bytes} bytes")
                         chunks.append(chunk)
                     body = b"".join(chunks).decode(response.charset or "utf-8", errors="replace")
-                    return HttpResponse(response.status, dict(response.headers), body)
+                    # Case-insensitive headers: the event handler reads "sid" and "timeout".
+                    return HttpResponse(response.status, response.headers.copy(), body)
         except TimeoutError as err:
             raise UpnpConnectionTimeoutError(f"no answer within {self._timeout:g} s") from err
         except aiohttp.ClientConnectionError as err:
@@ -212,6 +213,15 @@ class Router:
                 raise DoctorResponseError("router: no WANIPConnection or WANPPPConnection service")
             self._device, self._service = device, service
         return self._service
+
+    async def wan_service(self) -> UpnpService:
+        """The WANIPConnection/WANPPPConnection service (for event subscriptions)."""
+        return await self._wan()
+
+    @property
+    def requester(self) -> UpnpRequester:
+        """The capped requester every call to this router goes through."""
+        return self._requester
 
     async def info(self) -> RouterInfo:
         """Read the description; raise DoctorResponseError when it is not an IGD."""

@@ -1,0 +1,105 @@
+"""Plex's notification websocket: hear about reachability changes as they happen.
+
+Plex sends ``{"NotificationContainer": {"type": "reachability", ...}}`` on
+``/:/websockets/notifications`` when its view of remote access changes. The listener
+reconnects with backoff forever; polling stays the safety net while it is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+import json
+import logging
+
+import aiohttp
+from yarl import URL
+
+from .plex import plex_headers
+
+_LOGGER = logging.getLogger(__name__)
+
+NOTIFICATIONS_PATH = "/:/websockets/notifications"
+REACHABILITY = "reachability"
+BACKOFF_SECONDS: Sequence[float] = (1, 2, 5, 10, 30, 60)
+_MAX_MESSAGE_BYTES = 256 * 1024
+_HEARTBEAT_SECONDS = 30
+
+
+def notification_type(message: str) -> str | None:
+    """The ``type`` of one notification, or None for anything else."""
+    try:
+        document = json.loads(message)
+    except ValueError, RecursionError:
+        return None
+    container = document.get("NotificationContainer") if isinstance(document, dict) else None
+    kind = container.get("type") if isinstance(container, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def websocket_url(server_url: str) -> URL:
+    """The notification endpoint on the server's own scheme (ws or wss)."""
+    url = URL(server_url)
+    return url.with_scheme("wss" if url.scheme == "https" else "ws").with_path(NOTIFICATIONS_PATH)
+
+
+class PlexNotifications:
+    """Listens for reachability notifications and calls back on each."""
+
+    def __init__(
+        self,
+        server_url: str,
+        token: str,
+        session: aiohttp.ClientSession,
+        on_reachability: Callable[[], None],
+        *,
+        verify_ssl: bool = True,
+        backoff: Sequence[float] = BACKOFF_SECONDS,
+    ) -> None:
+        """Remember where to listen; ``run`` does the listening."""
+        self._url = websocket_url(server_url)
+        self._token = token
+        self._session = session
+        self._on_reachability = on_reachability
+        self._verify_ssl = verify_ssl
+        self._backoff = backoff
+        self.connected = asyncio.Event()
+        self.connections = 0
+
+    def __repr__(self) -> str:
+        """Show the endpoint, never the token."""
+        return f"PlexNotifications({str(self._url)!r})"
+
+    async def run(self) -> None:
+        """Listen until cancelled, reconnecting with backoff."""
+        failures = 0
+        while True:
+            try:
+                await self._listen()
+                failures = 0  # a connection that ended cleanly resets the backoff
+            except aiohttp.WSServerHandshakeError as err:
+                _LOGGER.debug("Plex notifications at %s refused: HTTP %s", self._url, err.status)
+            except (aiohttp.ClientError, OSError, TimeoutError) as err:
+                _LOGGER.debug("Plex notifications at %s lost: %s", self._url, type(err).__name__)
+            self.connected.clear()
+            delay = self._backoff[min(failures, len(self._backoff) - 1)]
+            failures += 1
+            await asyncio.sleep(delay)
+
+    async def _listen(self) -> None:
+        async with self._session.ws_connect(
+            self._url,
+            headers=plex_headers(self._token),
+            heartbeat=_HEARTBEAT_SECONDS,
+            max_msg_size=_MAX_MESSAGE_BYTES,
+            ssl=self._verify_ssl,
+        ) as websocket:
+            self.connections += 1
+            self.connected.set()
+            _LOGGER.debug("Listening to Plex notifications at %s", self._url)
+            async for message in websocket:
+                if message.type is aiohttp.WSMsgType.TEXT:
+                    if notification_type(message.data) == REACHABILITY:
+                        self._on_reachability()
+                elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
+                    break

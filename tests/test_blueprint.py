@@ -1,0 +1,112 @@
+"""The notification blueprint, loaded in a test Home Assistant against the integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+import shutil
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    async_mock_service,
+)
+
+from .fakes.network import FakeNetwork
+
+BLUEPRINT = (
+    Path(__file__).parent.parent
+    / "blueprints"
+    / "automation"
+    / "plex_remote_doctor"
+    / "notify_remote_access_broken.yaml"
+)
+
+
+@pytest.fixture
+async def notifications(
+    hass: HomeAssistant, tmp_path: Path, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> list[ServiceCall]:
+    hass.config.config_dir = str(tmp_path)
+    folder = tmp_path / "blueprints" / "automation" / "plex_remote_doctor"
+    folder.mkdir(parents=True)
+    shutil.copy(BLUEPRINT, folder)
+    calls: list[ServiceCall] = async_mock_service(hass, "notify", "phone")
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "use_blueprint": {
+                    "path": "plex_remote_doctor/notify_remote_access_broken.yaml",
+                    "input": {
+                        "remote_access_entity": "binary_sensor.living_room_plex_remote_access",
+                        "diagnosis_entity": "sensor.living_room_plex_diagnosis",
+                        "broken_for": {"minutes": 5},
+                        "notify_service": "notify.phone",
+                    },
+                }
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    return calls
+
+
+async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await entry.runtime_data.coordinator.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def later(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float) -> None:
+    freezer.tick(timedelta(minutes=minutes))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_notifies_once_with_diagnosis_and_action_then_when_restored(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    network.apply("cgnat")
+    await check(hass, setup_entry)
+    await later(hass, freezer, 4)
+    assert notifications == []  # not broken long enough yet
+    await later(hass, freezer, 1.5)
+    assert len(notifications) == 1
+    assert notifications[0].data["title"] == "Plex remote access is broken"
+    assert notifications[0].data["message"] == (
+        "Carrier-grade NAT. Ask your provider for a public IPv4; meanwhile use Plex Relay or Tailscale/WireGuard."
+    )
+    for _ in range(3):  # more checks and time while still broken: no more notifications
+        await check(hass, setup_entry)
+        await later(hass, freezer, 10)
+    assert len(notifications) == 1
+
+    network.apply("healthy")
+    await check(hass, setup_entry)
+    assert len(notifications) == 2
+    assert notifications[1].data["title"] == "Plex remote access is back"
+
+
+async def test_short_outage_sends_nothing(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    network.apply("port_blocked")
+    await check(hass, setup_entry)
+    await later(hass, freezer, 2)
+    network.apply("healthy")
+    await check(hass, setup_entry)
+    await later(hass, freezer, 10)
+    assert notifications == []

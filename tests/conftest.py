@@ -24,9 +24,17 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 
 
 @pytest.fixture
-async def network(hass: HomeAssistant, socket_enabled: None) -> AsyncGenerator[FakeNetwork]:
-    """A healthy home network of real servers on 127.0.0.1 (IGD v2)."""
+async def network(
+    hass: HomeAssistant, socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[FakeNetwork]:
+    """A healthy home network of real servers on 127.0.0.1 (IGD v2).
+
+    Entries made by the config flow use the built-in public-IP services and plex.tv;
+    here "the internet" is the fake echo and a closed port, so no test leaves loopback.
+    """
     net = await FakeNetwork().start()
+    monkeypatch.setattr("custom_components.plex_remote_doctor.DEFAULT_PUBLIC_IP_URLS", (net.echo.url,))
+    monkeypatch.setattr("custom_components.plex_remote_doctor.DEFAULT_PLEX_TV_URL", "http://127.0.0.1:9")
     yield net
     await net.stop()
     assert net.igd.state.writes == [], "the router must never be written to"

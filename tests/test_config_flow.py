@@ -306,3 +306,19 @@ async def test_options_flow(hass: HomeAssistant, network: FakeNetwork, setup_ent
     await hass.async_block_till_done()
     coordinator = setup_entry.runtime_data.coordinator
     assert coordinator.update_interval.total_seconds() == 60
+
+
+async def test_advanced_section_sets_another_plex_tv(hass: HomeAssistant, network: FakeNetwork) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(network, advanced={"plex_tv_url": "ftp://nope"})
+    )
+    assert result["errors"] == {"advanced": "invalid_url"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input(network, advanced={"plex_tv_url": f"{network.plex_tv.url}/"})
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["plex_tv_url"] == network.plex_tv.url
+    await hass.async_block_till_done()
+    assert network.plex_tv.state.calls >= 1

@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -33,6 +34,7 @@ from yarl import URL
 
 from .const import (
     CONF_CONFIRM_CHECKS,
+    CONF_PLEX_TV_URL,
     CONF_PUBLIC_IP_URL,
     CONF_ROUTER_UDN,
     CONF_ROUTER_URL,
@@ -54,6 +56,7 @@ from .doctor.plex import PlexServer
 from .doctor.router import IGD_DEVICE_TYPES, RouterInfo, describe
 
 CONF_ROUTER = "router"
+SECTION_ADVANCED = "advanced"
 ROUTER_MANUAL = "manual"
 ROUTER_NONE = "none"
 
@@ -113,8 +116,11 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             url = user_input[CONF_URL].strip().rstrip("/")
+            plex_tv_url = (user_input.get(SECTION_ADVANCED, {}).get(CONF_PLEX_TV_URL) or "").strip()
             if not _valid_url(url):
                 errors[CONF_URL] = "invalid_url"
+            elif plex_tv_url and not _valid_url(plex_tv_url):
+                errors[SECTION_ADVANCED] = "invalid_url"
             else:
                 try:
                     identity = await _validate_server(
@@ -129,6 +135,8 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_TOKEN: user_input[CONF_TOKEN],
                         CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
                     }
+                    if plex_tv_url:
+                        self._server[CONF_PLEX_TV_URL] = plex_tv_url.rstrip("/")
                     self._abort_if_unique_id_configured(updates=self._server)
                     self._title = identity.friendly_name or URL(url).host or url
                     return await self.async_step_router()
@@ -142,6 +150,10 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                     vol.Required(
                         CONF_VERIFY_SSL, default=defaults.get(CONF_VERIFY_SSL, True)
                     ): BooleanSelector(),
+                    # Another plex.tv (a test stand-in, or a proxy); empty means https://plex.tv.
+                    vol.Optional(SECTION_ADVANCED): section(
+                        vol.Schema({vol.Optional(CONF_PLEX_TV_URL): URL_TEXT}), {"collapsed": True}
+                    ),
                 }
             ),
             errors=errors,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -36,6 +37,11 @@ async def network(
     monkeypatch.setattr("custom_components.plex_remote_doctor.DEFAULT_PUBLIC_IP_URLS", (net.echo.url,))
     monkeypatch.setattr("custom_components.plex_remote_doctor.DEFAULT_PLEX_TV_URL", "http://127.0.0.1:9")
     yield net
+    # Stop the integration's listeners before the servers they talk to.
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
     await net.stop()
     assert net.igd.state.writes == [], "the router must never be written to"
 

@@ -315,10 +315,14 @@ async def test_advanced_section_sets_another_plex_tv(hass: HomeAssistant, networ
     )
     assert result["errors"] == {"advanced": "invalid_url"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], user_input(network, advanced={"plex_tv_url": f"{network.plex_tv.url}/"})
+        result["flow_id"],
+        user_input(
+            network, advanced={"plex_tv_url": f"{network.plex_tv.url}/", "public_ip_url": network.echo.url}
+        ),
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["plex_tv_url"] == network.plex_tv.url
+    assert result["options"] == {"public_ip_url": network.echo.url}
     await hass.async_block_till_done()
     assert network.plex_tv.state.calls >= 1

@@ -102,6 +102,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
     def __init__(self) -> None:
         """Start with nothing known."""
         self._server: dict[str, Any] = {}
+        self._options: dict[str, Any] = {}
         self._title = ""
         self._discovered_router: SsdpServiceInfo | None = None
 
@@ -116,10 +117,12 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             url = user_input[CONF_URL].strip().rstrip("/")
-            plex_tv_url = (user_input.get(SECTION_ADVANCED, {}).get(CONF_PLEX_TV_URL) or "").strip()
+            advanced = user_input.get(SECTION_ADVANCED, {})
+            plex_tv_url = (advanced.get(CONF_PLEX_TV_URL) or "").strip()
+            public_ip_url = (advanced.get(CONF_PUBLIC_IP_URL) or "").strip()
             if not _valid_url(url):
                 errors[CONF_URL] = "invalid_url"
-            elif plex_tv_url and not _valid_url(plex_tv_url):
+            elif any(value and not _valid_url(value) for value in (plex_tv_url, public_ip_url)):
                 errors[SECTION_ADVANCED] = "invalid_url"
             else:
                 try:
@@ -137,6 +140,8 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                     }
                     if plex_tv_url:
                         self._server[CONF_PLEX_TV_URL] = plex_tv_url.rstrip("/")
+                    if public_ip_url:
+                        self._options[CONF_PUBLIC_IP_URL] = public_ip_url
                     self._abort_if_unique_id_configured(updates=self._server)
                     self._title = identity.friendly_name or URL(url).host or url
                     return await self.async_step_router()
@@ -152,7 +157,13 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                     ): BooleanSelector(),
                     # Another plex.tv (a test stand-in, or a proxy); empty means https://plex.tv.
                     vol.Optional(SECTION_ADVANCED): section(
-                        vol.Schema({vol.Optional(CONF_PLEX_TV_URL): URL_TEXT}), {"collapsed": True}
+                        vol.Schema(
+                            {
+                                vol.Optional(CONF_PLEX_TV_URL): URL_TEXT,
+                                vol.Optional(CONF_PUBLIC_IP_URL): URL_TEXT,
+                            }
+                        ),
+                        {"collapsed": True},
                     ),
                 }
             ),
@@ -236,7 +247,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_ROUTER_URL: router_url,
             CONF_ROUTER_UDN: router.udn if router else None,
         }
-        return self.async_create_entry(title=self._title, data=data)
+        return self.async_create_entry(title=self._title, data=data, options=self._options)
 
     async def async_step_ssdp(self, discovery_info: SsdpServiceInfo) -> ConfigFlowResult:
         """An internet gateway announced itself."""

@@ -23,11 +23,16 @@ MANUAL_PORT = 32500
 class FakeNetwork:
     """Plex server, router, public-IP echo and plex.tv, all on 127.0.0.1."""
 
-    def __init__(self, *, igd_version: int = 2) -> None:
-        self.plex = FakePlexServer(PlexState())
-        self.igd = FakeIgd(IgdState(version=igd_version))
-        self.echo = FakePublicIpEcho(EchoState())
-        self.plex_tv = FakePlexTv(PlexTvState())
+    def __init__(self, *, igd_version: int = 2, base_port: int = 0) -> None:
+        """Ports are random, or ``base_port`` .. ``base_port + 3`` (the demo's fixed ports)."""
+
+        def port(offset: int) -> int:
+            return base_port + offset if base_port else 0
+
+        self.plex = FakePlexServer(PlexState(), port(0))
+        self.igd = FakeIgd(IgdState(version=igd_version), port(1))
+        self.echo = FakePublicIpEcho(EchoState(), port(2))
+        self.plex_tv = FakePlexTv(PlexTvState(), port(3))
         self.scenario = ""
         self.apply("healthy")
 
@@ -73,6 +78,14 @@ class FakeNetwork:
         self.plex_tv.state.resources = [server_resource(plex.machine_identifier)]
         SCENARIOS[name](self)
         self.scenario = name
+
+    async def announce(self) -> None:
+        """Tell listeners what changed, as a real server and router would."""
+        await self.plex.notify("reachability")
+        await self.igd.announce(
+            ExternalIPAddress=self.igd.state.external_ip or "0.0.0.0",
+            PortMappingNumberOfEntries=str(len(self.igd.state.mappings)),
+        )
 
     # helpers the scenarios share
     def plex_says(self, **account: Any) -> None:

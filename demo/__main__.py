@@ -1,0 +1,5 @@
+"""Run the demo; see ``./script/demo --help``."""
+
+from demo.run import main
+
+raise SystemExit(main())

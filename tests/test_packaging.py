@@ -1,0 +1,83 @@
+"""What HACS and hassfest look at: one integration, its manifest, brand images, metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PIL import Image
+import yaml
+
+REPO = Path(__file__).parent.parent
+INTEGRATION = REPO / "custom_components" / "plex_remote_doctor"
+
+
+def test_one_integration_under_custom_components() -> None:
+    packages = [
+        path.name
+        for path in (REPO / "custom_components").iterdir()
+        if path.is_dir() and not path.name.startswith("__")
+    ]
+    assert packages == ["plex_remote_doctor"]
+
+
+def test_manifest_keys_and_order() -> None:
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])  # hassfest: domain, name, then alphabetical
+    assert manifest["domain"] == "plex_remote_doctor"
+    assert manifest["config_flow"] is True
+    assert manifest["version"]
+    assert manifest["iot_class"] == "local_polling"
+    assert manifest["documentation"].startswith("https://")
+    assert {matcher["st"] for matcher in manifest["ssdp"]} == {
+        "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
+        "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+    }
+    requirements = (REPO / "requirements_test.txt").read_text()
+    for requirement in manifest["requirements"]:
+        name = requirement.split("==")[0]
+        assert requirement in requirements or name == "defusedxml", requirement
+
+
+def test_hacs_metadata() -> None:
+    hacs = json.loads((REPO / "hacs.json").read_text())
+    assert hacs["name"] == "Plex Remote Doctor"
+    assert hacs["homeassistant"].startswith("2026.")
+    assert (REPO / "info.md").read_text().startswith("# Plex Remote Doctor")
+    assert (REPO / "README.md").exists()
+
+
+def test_brand_images() -> None:
+    for name, size in (("icon.png", 256), ("icon@2x.png", 512), ("logo.png", 256), ("logo@2x.png", 512)):
+        with Image.open(INTEGRATION / "brand" / name) as image:
+            assert image.format == "PNG"
+            assert image.size == (size, size)
+
+
+def test_quality_scale_lists_every_rule_with_a_status() -> None:
+    rules = yaml.safe_load((INTEGRATION / "quality_scale.yaml").read_text())["rules"]
+    assert len(rules) >= 50
+    for rule, status in rules.items():
+        if isinstance(status, dict):
+            assert status["status"] in ("done", "todo", "exempt"), rule
+            if status["status"] == "exempt":
+                assert status.get("comment"), rule
+        else:
+            assert status in ("done", "todo"), rule
+
+
+def test_blueprint_is_valid_yaml_for_home_assistant() -> None:
+    class Loader(yaml.SafeLoader):  # type: ignore[misc]
+        pass
+
+    Loader.add_constructor("!input", lambda loader, node: {"input": loader.construct_scalar(node)})
+    path = REPO / "blueprints" / "automation" / "plex_remote_doctor" / "notify_remote_access_broken.yaml"
+    blueprint = yaml.load(path.read_text(), Loader=Loader)
+    assert blueprint["blueprint"]["domain"] == "automation"
+    assert set(blueprint["blueprint"]["input"]) >= {
+        "remote_access_entity",
+        "diagnosis_entity",
+        "notify_service",
+    }

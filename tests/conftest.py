@@ -6,7 +6,9 @@ test plugin's own ``testing_config/custom_components`` shadows it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Generator
+import logging
+import traceback
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -17,11 +19,28 @@ import custom_components.plex_remote_doctor  # noqa: F401
 from custom_components.plex_remote_doctor.const import DOMAIN
 
 from .fakes.network import FakeNetwork
+from .fakes.plex_server import TOKEN
+
+# Every token the tests use, the fakes' and the wrong ones tried in flows.
+SECRETS = (TOKEN, "revoked-token-123", "new-token-after-revocation", "wrong-token", "still-wrong")
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture(autouse=True)
+def no_token_in_logs(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Whole suite: no log record, at any level, carries a token (nor its traceback)."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    for record in [*caplog.get_records("setup"), *caplog.get_records("call")]:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "".join(traceback.format_exception(*record.exc_info))
+        for secret in SECRETS:
+            assert secret not in text, f"{secret!r} logged by {record.name}: {text[:200]}"
 
 
 @pytest.fixture

@@ -129,6 +129,9 @@ class IssueTracker:
                 self._streaks[key] = self._streaks.get(key, 0) + 1
                 if self._streaks[key] >= confirm_checks or key in self._raised:
                     self._create(key, placeholders(self._name, self._url, dict(outcome.facts)))
+            elif key not in active and isinstance(key, Finding) and diagnosis.finding is not None:
+                # Another layer is the diagnosis on this check: "consecutive" is broken.
+                self._streaks.pop(key, None)
 
     def fixed(self, key: IssueKey) -> None:
         """A fix flow finished: the issue is gone and must be confirmed anew."""

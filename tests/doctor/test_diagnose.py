@@ -363,3 +363,32 @@ def test_reachable_clears_network_findings() -> None:
     diagnosis = diagnose(build(wan="100.64.10.2"))
     assert diagnosis.outcomes[Finding.CGNAT].verdict is Verdict.CLEAR
     assert diagnosis.cgnat is True
+
+
+@pytest.mark.parametrize(
+    ("missing", "expected"),
+    [
+        (
+            {"router": None},
+            Finding.CGNAT,
+        ),  # the router hiccups: CGNAT stands, port_blocked does not take over
+        ({"account": None}, Finding.CGNAT),  # Plex's account unreadable for a check
+        (
+            {"server_reachable": False, "account": None, "prefs": None},
+            Finding.PLEX_UNREACHABLE,
+        ),  # an earlier layer
+    ],
+)
+def test_a_finding_stands_while_its_evidence_is_missing(
+    missing: dict[str, object], expected: Finding
+) -> None:
+    previous = diagnose(build(wan="100.64.10.2", **UNREACHABLE))
+    assert previous.finding is Finding.CGNAT
+    diagnosis = diagnose(without(build(wan="100.64.10.2", **UNREACHABLE), **missing), previous)
+    assert diagnosis.finding is expected
+
+
+def test_a_finding_goes_when_its_evidence_clears_it() -> None:
+    previous = diagnose(build(wan="100.64.10.2", **UNREACHABLE))
+    assert diagnose(build(), previous).finding is Finding.OK
+    assert diagnose(build(**FAILED), previous).finding is Finding.MAPPING_FAILED

@@ -46,6 +46,8 @@ class IgdState:
     external_ip_error: int | None = None
     # Answer SOAP with this body instead (malformed SOAP tests).
     raw_soap: str | None = None
+    # Serve this text as the root description instead (malformed description tests).
+    raw_description: str | None = None
     calls: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
 
@@ -226,6 +228,8 @@ class FakeIgd:
 
     async def _description(self, request: web.Request) -> web.Response:
         s = self.state
+        if s.raw_description is not None:
+            return web.Response(text=s.raw_description, content_type="text/xml")
         v = s.version
         body = f"""<?xml version="1.0"?>
 <root xmlns="urn:schemas-upnp-org:device-1-0">

@@ -522,6 +522,10 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis
     if mapping_state is MappingState.WAITING and previous is not None:
         # Plex is mapping right now: its status is in flux, keep the last answer.
         status, finding, facts = previous.status, previous.finding, previous.facts
+    elif previous is not None and _still_stands(previous.finding, finding, outcomes):
+        # The evidence of the last finding is missing this check (a probe failed): a
+        # later layer must not take its place, and "unknown" is no news either.
+        finding, facts = previous.finding, previous.facts
 
     mappings = mappings_to_plex(evidence)
     cgnat = cgnat_evidence(evidence).verdict
@@ -536,6 +540,23 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis
         wan_public_ip_match=wan_public_ip_match(evidence),
         port_mapping=None if mappings is None else bool(mappings),
     )
+
+
+_LAYER_ORDER = {finding: index for index, (finding, _rule) in enumerate(RULES)}
+
+
+def _still_stands(
+    previous: Finding | None, current: Finding | None, outcomes: Mapping[Finding | WarningKey, Outcome]
+) -> bool:
+    """Whether the previous finding stands because this check could not judge it."""
+    if previous is None or previous is Finding.OK:
+        return False
+    outcome = outcomes.get(previous)
+    if outcome is None or outcome.verdict is not Verdict.UNKNOWN:
+        return False
+    if current is None or current is Finding.OK:
+        return True
+    return _LAYER_ORDER[previous] < _LAYER_ORDER[current]
 
 
 def _primary_finding(

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from custom_components.plex_remote_doctor.doctor.errors import DoctorConnectionError, DoctorResponseError
-from custom_components.plex_remote_doctor.doctor.router import Router, describe, parse_port_listing
+from custom_components.plex_remote_doctor.doctor.router import WALK_WINDOW, Router, describe, parse_port_listing
 from tests.fakes.igd import Mapping
 from tests.fakes.network import LAN_IP, FakeNetwork
 
@@ -36,7 +36,7 @@ async def test_reads_wan_ip_status_and_table(
     listed = "GetListOfPortMappings" in net.igd.state.calls
     assert listed is (version == 2)
     walked = net.igd.state.calls.count("GetGenericPortMappingEntry")
-    assert walked == (0 if version == 2 else 4)  # three entries, then 713
+    assert walked == (0 if version == 2 else WALK_WINDOW)  # one window: three entries, then 713s
 
 
 async def test_empty_table_on_v2_is_error_730(session: aiohttp.ClientSession, net: FakeNetwork) -> None:
@@ -122,3 +122,25 @@ def test_port_listing_parse_skips_junk() -> None:
     assert [(m.external_port, m.protocol, m.enabled) for m in mappings] == [(32500, "TCP", True)]
     with pytest.raises(DoctorResponseError):
         parse_port_listing("<p:PortMappingList")
+
+
+@pytest.mark.parametrize("entries", [0, 7, 8, 9, 25])
+async def test_v1_walk_in_windows_keeps_every_entry_in_order(
+    session: aiohttp.ClientSession, net: FakeNetwork, entries: int
+) -> None:
+    net.igd.state.version = 1
+    net.igd.state.mappings = [Mapping(20000 + index, LAN_IP) for index in range(entries)]
+    state = await Router(net.igd.description_url, session).read()
+    assert state.port_mappings is not None
+    assert [m.external_port for m in state.port_mappings] == [20000 + index for index in range(entries)]
+    windows = entries // WALK_WINDOW + 1
+    assert net.igd.state.calls.count("GetGenericPortMappingEntry") == windows * WALK_WINDOW
+
+
+async def test_v1_walk_stops_at_the_cap(session: aiohttp.ClientSession, net: FakeNetwork) -> None:
+    """A table longer than the cap is not walked to the end, and a partial table is no evidence."""
+    net.igd.state.version = 1
+    net.igd.state.mappings = [Mapping(20000 + index, LAN_IP) for index in range(40)]
+    state = await Router(net.igd.description_url, session, max_mappings=20).read()
+    assert state.port_mappings is None
+    assert net.igd.state.calls.count("GetGenericPortMappingEntry") <= 24

@@ -66,7 +66,7 @@ def write_config(config_dir: Path, port: int) -> None:
     lines = ["homeassistant:", "  name: Plex Remote Doctor demo", "  time_zone: UTC", "  country: US", ""]
     lines += [f"{name}:" for name in INTEGRATIONS]
     lines += ["automation: !include automations.yaml", "", "logger:", "  default: warning", "  logs:"]
-    lines += ["    custom_components.plex_remote_doctor: info"]
+    lines += ["    custom_components.plex_remote_doctor: debug"]
     (config_dir / "configuration.yaml").write_text("\n".join(lines) + "\n")
     automations = config_dir / "automations.yaml"
     if not automations.exists():
@@ -195,14 +195,52 @@ class HomeAssistantClient:
             {"public_ip_url": net.echo.url, "scan_interval": DEMO_SCAN_INTERVAL, "confirm_checks": 2},
         )
 
+    async def set_options(self, **options: Any) -> None:
+        """The options flow of the (only) Plex Remote Doctor entry."""
+        async with self.session.get(
+            f"{self.base}/api/config/config_entries/entry", headers=self.headers
+        ) as response:
+            entries = [entry for entry in await response.json() if entry["domain"] == "plex_remote_doctor"]
+        result = await self._flow(
+            "/api/config/config_entries/options/flow", {"handler": entries[0]["entry_id"]}
+        )
+        await self._flow(
+            f"/api/config/config_entries/options/flow/{result['flow_id']}", {"confirm_checks": 2} | options
+        )
+
+    async def add_server(self, url: str, token: str, net: FakeNetwork) -> None:
+        """One more Plex server through the config flow (no router)."""
+        result = await self._flow("/api/config/config_entries/flow", {"handler": "plex_remote_doctor"})
+        flow = f"/api/config/config_entries/flow/{result['flow_id']}"
+        await self._flow(
+            flow,
+            {
+                "url": url,
+                "token": token,
+                "verify_ssl": True,
+                "advanced": {"plex_tv_url": net.plex_tv.url, "public_ip_url": net.echo.url},
+            },
+        )
+        await self._flow(flow, {"router": "none"})
+
+    async def press(self, entity_id: str) -> None:
+        async with self.session.post(
+            f"{self.base}/api/services/button/press", json={"entity_id": entity_id}, headers=self.headers
+        ) as response:
+            response.raise_for_status()
+            await response.read()
+
+    async def _websocket(self, message: dict[str, Any]) -> Any:
+        async with self.session.ws_connect(f"{self.base}/api/websocket") as websocket:
+            await websocket.receive_json()
+            await websocket.send_json({"type": "auth", "access_token": self.token})
+            await websocket.receive_json()
+            await websocket.send_json({"id": 1} | message)
+            return (await websocket.receive_json())["result"]
+
     async def device_path(self) -> str:
         """The device page of the Plex server, through the websocket API."""
-        async with self.session.ws_connect(f"{self.base}/api/websocket") as websocket:
-            await websocket.receive_json()  # auth_required
-            await websocket.send_json({"type": "auth", "access_token": self.token})
-            await websocket.receive_json()  # auth_ok
-            await websocket.send_json({"id": 1, "type": "config/device_registry/list"})
-            devices = (await websocket.receive_json())["result"]
+        devices = await self._websocket({"type": "config/device_registry/list"})
         for device in devices:
             if any(identifier[0] == "plex_remote_doctor" for identifier in device["identifiers"]):
                 return f"/config/devices/device/{device['id']}"

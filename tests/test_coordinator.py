@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import pytest
@@ -120,3 +122,26 @@ async def test_one_check_request_count(
         "GetStatusInfo",
     ]
     assert (network.echo.state.calls, network.plex_tv.state.calls) == (1, 1)
+
+
+async def test_start_up_is_never_held_up_by_the_first_check(
+    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry
+) -> None:
+    """While Home Assistant starts, setup returns at once; the first check runs once started."""
+    from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+    from homeassistant.core import CoreState
+
+    network.plex.state.delay = 5.0  # a slow server would hold start-up for seconds
+    hass.set_state(CoreState.starting)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ("GET", "/myplex/account") not in network.plex.state.requests
+    assert state(hass, "sensor.living_room_plex_diagnosis") == STATE_UNAVAILABLE
+
+    network.plex.state.delay = 0.0
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    async with asyncio.timeout(5):  # the first check runs in the background
+        while state(hass, "sensor.living_room_plex_diagnosis") != "ok":  # noqa: ASYNC110
+            await asyncio.sleep(0.02)

@@ -6,10 +6,11 @@ from datetime import datetime
 from functools import partial
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CoreState, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.start import async_at_started
 
 from .const import (
     CONF_PLEX_TV_URL,
@@ -52,9 +53,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEn
         plex_tv=PlexTv(token, session, url=entry.data.get(CONF_PLEX_TV_URL) or DEFAULT_PLEX_TV_URL),
         public_ip_urls=(public_ip_url,) if public_ip_url else DEFAULT_PUBLIC_IP_URLS,
     )
-    # The server being down is a finding, not a setup failure: only a refused token
-    # (reauth) stops the first refresh.
-    await coordinator.async_config_entry_first_refresh()
+    if hass.state is CoreState.running:
+        # Added or reloaded by the user: check now, so a refused token shows at once. The
+        # server being down is a finding, not a setup failure.
+        await coordinator.async_config_entry_first_refresh()
+    else:
+        # Home Assistant is starting: a slow router or server must not hold it up. The
+        # first check runs once it has started; a refused token then starts reauth.
+        @callback
+        def _first_check(_hass: HomeAssistant) -> None:
+            entry.async_create_background_task(hass, coordinator.async_refresh(), f"{DOMAIN} first check")
+
+        entry.async_on_unload(async_at_started(hass, _first_check))
     notifications = PlexNotifications(
         entry.data[CONF_URL],
         token,

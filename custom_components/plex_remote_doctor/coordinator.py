@@ -62,6 +62,8 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
     """Checks every layer concurrently; a failed probe is missing evidence, not a failure."""
 
     config_entry: PlexRemoteDoctorConfigEntry
+    # None until the first check; at start-up that check waits for Home Assistant to start.
+    data: DoctorData | None  # type: ignore[assignment]
 
     def __init__(
         self,

@@ -69,6 +69,10 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     data = coordinator.data
+    if data is None:  # Home Assistant is still starting: no check yet
+        return {
+            "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT)
+        }
     secrets = _public_addresses(data.evidence) | {entry.data[CONF_TOKEN]}
     report = {
         "entry": {"data": dict(entry.data), "options": dict(entry.options), "title": entry.title},

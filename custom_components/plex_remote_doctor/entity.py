@@ -55,4 +55,5 @@ class PlexRemoteDoctorEntity(CoordinatorEntity[PlexRemoteDoctorCoordinator]):
     @property
     def available(self) -> bool:
         """Unavailable when the check failed, or its evidence source is down."""
-        return super().available and self.entity_description.available_fn(self.coordinator.data)
+        data = self.coordinator.data
+        return super().available and data is not None and self.entity_description.available_fn(data)

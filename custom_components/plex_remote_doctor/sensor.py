@@ -108,4 +108,6 @@ class DoctorSensor(PlexRemoteDoctorEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         """The value, or None when it was not measured."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        if (data := self.coordinator.data) is None:  # before the first check
+            return None
+        return self.entity_description.value_fn(data)

@@ -8,7 +8,12 @@ import aiohttp
 import pytest
 
 from custom_components.plex_remote_doctor.doctor.errors import DoctorConnectionError, DoctorResponseError
-from custom_components.plex_remote_doctor.doctor.router import WALK_WINDOW, Router, describe, parse_port_listing
+from custom_components.plex_remote_doctor.doctor.router import (
+    WALK_WINDOW,
+    Router,
+    describe,
+    parse_port_listing,
+)
 from tests.fakes.igd import Mapping
 from tests.fakes.network import LAN_IP, FakeNetwork
 

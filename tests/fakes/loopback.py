@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 
@@ -13,6 +15,18 @@ class LoopbackServer:
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
+        # What the server answered, for benchmarks: requests and body bytes.
+        self.requests = 0
+        self.bytes_sent = 0
+        app.middlewares.insert(0, self._count)
+
+    @web.middleware
+    async def _count(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        response: web.StreamResponse = await handler(request)
+        self.requests += 1
+        if isinstance(response, web.Response) and response.body is not None:
+            self.bytes_sent += len(response.body)  # type: ignore[arg-type]
+        return response
 
     @property
     def url(self) -> str:

@@ -322,21 +322,30 @@ class Router:
         for start in range(0, self._max_mappings, WALK_WINDOW):
             indices = range(start, min(start + WALK_WINDOW, self._max_mappings))
             answers = await asyncio.gather(
-                *(self._call(service, "GetGenericPortMappingEntry", NewPortMappingIndex=index) for index in indices),
+                *(
+                    self._call(service, "GetGenericPortMappingEntry", NewPortMappingIndex=index)
+                    for index in indices
+                ),
                 return_exceptions=True,
             )
             for index, answer in zip(indices, answers, strict=True):
                 if isinstance(answer, UpnpActionResponseError):
-                    if answer.error_code in _END_OF_TABLE or (index > 0 and answer.error_code != _NOT_AUTHORIZED):
+                    if answer.error_code in _END_OF_TABLE or (
+                        index > 0 and answer.error_code != _NOT_AUTHORIZED
+                    ):
                         return tuple(mappings)
-                    _LOGGER.debug("Router %s: table refused (UPnP error %s)", self.description_url, answer.error_code)
+                    _LOGGER.debug(
+                        "Router %s: table refused (UPnP error %s)", self.description_url, answer.error_code
+                    )
                     return None
                 if isinstance(answer, BaseException):
                     raise answer
                 if (mapping := _mapping(answer)) is not None:
                     mappings.append(mapping)
         # Longer than the cap: an incomplete table proves nothing about what is missing.
-        _LOGGER.debug("Router %s: more than %s mappings; table not used", self.description_url, self._max_mappings)
+        _LOGGER.debug(
+            "Router %s: more than %s mappings; table not used", self.description_url, self._max_mappings
+        )
         return None
 
 

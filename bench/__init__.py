@@ -1,0 +1,1 @@
+"""Benchmarks: ./script/bench writes bench/results.md and bench/results.json."""

@@ -4,57 +4,24 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-import shutil
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
-    async_mock_service,
 )
 
+from .blueprint import notify_on_broken_remote_access
 from .fakes.network import FakeNetwork
-
-BLUEPRINT = (
-    Path(__file__).parent.parent
-    / "blueprints"
-    / "automation"
-    / "plex_remote_doctor"
-    / "notify_remote_access_broken.yaml"
-)
 
 
 @pytest.fixture
 async def notifications(
     hass: HomeAssistant, tmp_path: Path, network: FakeNetwork, setup_entry: MockConfigEntry
 ) -> list[ServiceCall]:
-    hass.config.config_dir = str(tmp_path)
-    folder = tmp_path / "blueprints" / "automation" / "plex_remote_doctor"
-    folder.mkdir(parents=True)
-    shutil.copy(BLUEPRINT, folder)
-    calls: list[ServiceCall] = async_mock_service(hass, "notify", "phone")
-    assert await async_setup_component(
-        hass,
-        "automation",
-        {
-            "automation": {
-                "use_blueprint": {
-                    "path": "plex_remote_doctor/notify_remote_access_broken.yaml",
-                    "input": {
-                        "remote_access_entity": "binary_sensor.living_room_plex_remote_access",
-                        "diagnosis_entity": "sensor.living_room_plex_diagnosis",
-                        "broken_for": {"minutes": 5},
-                        "notify_service": "notify.phone",
-                    },
-                }
-            }
-        },
-    )
-    await hass.async_block_till_done()
-    return calls
+    return await notify_on_broken_remote_access(hass, tmp_path, broken_for={"minutes": 5})
 
 
 async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:

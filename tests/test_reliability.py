@@ -12,19 +12,17 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 import random
-import shutil
 
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.const import DOMAIN
 
+from .blueprint import notify_on_broken_remote_access
 from .fakes.network import FakeNetwork
 
-BLUEPRINT = Path(__file__).parent.parent / "blueprints" / "automation" / "plex_remote_doctor"
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 
 
@@ -118,26 +116,8 @@ async def watched(
     hass: HomeAssistant, tmp_path: Path, network: FakeNetwork, setup_entry: MockConfigEntry
 ) -> tuple[list[Event], list[ServiceCall]]:
     """Issue registry events of this integration, and the blueprint's notifications."""
-    hass.config.config_dir = str(tmp_path)
-    shutil.copytree(BLUEPRINT, tmp_path / "blueprints" / "automation" / "plex_remote_doctor")
-    calls: list[ServiceCall] = async_mock_service(hass, "notify", "phone")
-    assert await async_setup_component(
-        hass,
-        "automation",
-        {
-            "automation": {
-                "use_blueprint": {
-                    "path": "plex_remote_doctor/notify_remote_access_broken.yaml",
-                    "input": {
-                        "remote_access_entity": "binary_sensor.living_room_plex_remote_access",
-                        "diagnosis_entity": "sensor.living_room_plex_diagnosis",
-                        "notify_service": "notify.phone",
-                        "notify_when_restored": False,
-                        "broken_for": {"seconds": 0},
-                    },
-                }
-            }
-        },
+    calls = await notify_on_broken_remote_access(
+        hass, tmp_path, notify_when_restored=False, broken_for={"seconds": 0}
     )
     events: list[Event] = []
 

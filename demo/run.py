@@ -174,6 +174,7 @@ class HomeAssistantClient:
             return
         result = await self._flow("/api/config/config_entries/flow", {"handler": "plex_remote_doctor"})
         flow = f"/api/config/config_entries/flow/{result['flow_id']}"
+        await self._flow(flow, {"next_step_id": "manual"})
         result = await self._flow(
             flow,
             {
@@ -212,6 +213,7 @@ class HomeAssistantClient:
         """One more Plex server through the config flow (no router)."""
         result = await self._flow("/api/config/config_entries/flow", {"handler": "plex_remote_doctor"})
         flow = f"/api/config/config_entries/flow/{result['flow_id']}"
+        await self._flow(flow, {"next_step_id": "manual"})
         await self._flow(
             flow,
             {

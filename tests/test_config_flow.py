@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from unittest.mock import patch
 
@@ -34,10 +35,18 @@ def ssdp_info(network: FakeNetwork, location: str | None = None) -> SsdpServiceI
     )
 
 
-async def start_user_flow(hass: HomeAssistant, network: FakeNetwork) -> Any:
+async def init_manual(hass: HomeAssistant) -> Any:
+    """Start a user flow and choose to enter URL and token by hand."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    assert result["type"] is FlowResultType.FORM
+    assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "manual"})
+    assert result["step_id"] == "manual"
+    return result
+
+
+async def start_user_flow(hass: HomeAssistant, network: FakeNetwork) -> Any:
+    result = await init_manual(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "router"
@@ -101,7 +110,7 @@ async def test_router_step_offers_gateways_found_by_ssdp(hass: HomeAssistant, ne
 async def test_user_errors_then_recovers(
     hass: HomeAssistant, network: FakeNetwork, changes: dict[str, Any], error_field: str, error: str
 ) -> None:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await init_manual(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network, **changes))
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {error_field: error}
@@ -111,7 +120,7 @@ async def test_user_errors_then_recovers(
 
 async def test_server_answering_garbage_cannot_connect(hass: HomeAssistant, network: FakeNetwork) -> None:
     """An IGD's URL is not a Plex server: a clear error, not a crash."""
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await init_manual(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(network, url=network.echo.url)
     )
@@ -125,7 +134,7 @@ async def test_already_configured_updates_url_and_token(hass: HomeAssistant, net
         data={"url": "http://127.0.0.1:9", "token": "old", "verify_ssl": True, "router_url": None},
     )
     entry.add_to_hass(hass)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await init_manual(hass)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -156,8 +165,8 @@ async def test_ssdp_discovery_leads_to_setup(hass: HomeAssistant, network: FakeN
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_SSDP}, data=ssdp_info(network)
     )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "manual"})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input(network))
     assert result["step_id"] == "router"
     result = await hass.config_entries.flow.async_configure(
@@ -309,7 +318,7 @@ async def test_options_flow(hass: HomeAssistant, network: FakeNetwork, setup_ent
 
 
 async def test_advanced_section_sets_another_plex_tv(hass: HomeAssistant, network: FakeNetwork) -> None:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await init_manual(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input(network, advanced={"plex_tv_url": "ftp://nope"})
     )
@@ -326,3 +335,127 @@ async def test_advanced_section_sets_another_plex_tv(hass: HomeAssistant, networ
     assert result["options"] == {"public_ip_url": network.echo.url}
     await hass.async_block_till_done()
     assert network.plex_tv.state.calls >= 1
+
+
+@pytest.fixture
+def plex_tv_sign_in(network: FakeNetwork, monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
+    """plex.tv is the stand-in; the account owns the fake server, reachable on loopback."""
+    monkeypatch.setattr(
+        "custom_components.plex_remote_doctor.config_flow.DEFAULT_PLEX_TV_URL", network.plex_tv.url
+    )
+    monkeypatch.setattr("custom_components.plex_remote_doctor.config_flow.PIN_POLL_SECONDS", 0.05)
+    resource = network.plex_tv.state.resources[0]
+    resource["accessToken"] = network.plex.state.token
+    resource["connections"] = [
+        {
+            "protocol": "http",
+            "address": "203.0.113.2",
+            "port": 41234,
+            "uri": "http://203.0.113.2:41234",
+            "local": False,
+        },
+        {
+            "protocol": "https",
+            "address": "8.8.8.8",
+            "port": 8443,
+            "uri": "https://relay.invalid:8443",
+            "local": False,
+            "relay": True,
+        },
+        {"protocol": "http", "address": "127.0.0.1", "port": 0, "uri": network.plex.url, "local": True},
+    ]
+    network.plex_tv.state.resources.append(
+        {"name": "A phone", "clientIdentifier": "phone", "provides": "player", "connections": []}
+    )
+    return network
+
+
+async def test_sign_in_with_plex_fills_url_and_token(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork
+) -> None:
+    network = plex_tv_sign_in
+    result: Any = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["menu_options"] == ["plex_sign_in", "manual"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_sign_in"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert "code=TESTCODE" in result["description_placeholders"]["url"]
+    assert result["description_placeholders"]["url"].startswith("https://app.plex.tv/auth#?")
+    network.plex_tv.state.pin_token = "account-token-from-plex"  # the user signs in on app.plex.tv
+    network.plex_tv.state.token = "account-token-from-plex"
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "pick_server"
+    selector = next(iter(result["data_schema"].schema.values()))
+    assert [option["value"] for option in selector.config["options"]] == [
+        network.plex.state.machine_identifier
+    ]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"server": network.plex.state.machine_identifier}
+    )
+    assert result["step_id"] == "router"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["url"] == network.plex.url  # the LAN connection, not the public or relay one
+    assert result["data"]["token"] == network.plex.state.token  # the server's own access token
+    await hass.async_block_till_done()
+
+
+async def test_sign_in_not_finished_in_time(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("custom_components.plex_remote_doctor.config_flow.PIN_TIMEOUT_SECONDS", 0.3)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_sign_in"}
+    )
+    await asyncio.sleep(0.5)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "sign_in_timeout"
+    assert plex_tv_sign_in.plex_tv.state.pin_checks >= 2
+
+
+async def test_sign_in_with_plex_tv_down_aborts_clearly(
+    hass: HomeAssistant, network: FakeNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "custom_components.plex_remote_doctor.config_flow.DEFAULT_PLEX_TV_URL", "http://127.0.0.1:9"
+    )
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_sign_in"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "plex_tv_unreachable"
+
+
+async def test_offers_the_server_of_home_assistants_plex_integration(
+    hass: HomeAssistant, network: FakeNetwork
+) -> None:
+    plex_entry = MockConfigEntry(
+        domain="plex",
+        title=network.plex.url,
+        unique_id=network.plex.state.machine_identifier,
+        data={
+            "server": "Living Room Plex",
+            "server_id": network.plex.state.machine_identifier,
+            "server_config": {"url": network.plex.url, "token": network.plex.state.token, "verify_ssl": True},
+        },
+    )
+    plex_entry.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["menu_options"] == ["plex_integration", "plex_sign_in", "manual"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "plex_integration"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"server": plex_entry.entry_id}
+    )
+    assert result["step_id"] == "router"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["token"] == network.plex.state.token
+    await hass.async_block_till_done()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,6 +44,7 @@ from .const import (
     CONF_URL,
     CONF_VERIFY_SSL,
     DEFAULT_CONFIRM_CHECKS,
+    DEFAULT_PLEX_TV_URL,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
@@ -53,7 +55,15 @@ from .const import (
 from .doctor.errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
 from .doctor.evidence import PlexIdentity
 from .doctor.plex import PlexServer
+from .doctor.plex_tv import PlexPin, PlexTv, PlexTvSignIn, sign_in_url
 from .doctor.router import IGD_DEVICE_TYPES, RouterInfo, describe
+
+# Home Assistant's own Plex integration keeps its server's URL and token here.
+HA_PLEX_DOMAIN = "plex"
+HA_PLEX_SERVER_CONFIG = "server_config"
+# A PIN lives 15 minutes on plex.tv; the flow waits 5 of them, polling every 2 s.
+PIN_TIMEOUT_SECONDS = 300.0
+PIN_POLL_SECONDS = 2.0
 
 CONF_ROUTER = "router"
 SECTION_ADVANCED = "advanced"
@@ -86,6 +96,11 @@ def _router_errors(err: DoctorError) -> dict[str, str]:
     return {CONF_ROUTER_URL: "not_igd"}
 
 
+def _is_errors(result: object) -> bool:
+    """A step helper returned form errors, not a flow result."""
+    return isinstance(result, dict) and "type" not in result
+
+
 def _valid_url(value: str) -> bool:
     try:
         url = URL(value)
@@ -105,6 +120,9 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         self._options: dict[str, Any] = {}
         self._title = ""
         self._discovered_router: SsdpServiceInfo | None = None
+        self._pin_task: asyncio.Task[str | None] | None = None
+        self._sign_in_url = ""
+        self._account_token: str | None = None
 
     @staticmethod
     @callback
@@ -113,6 +131,29 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         return PlexRemoteDoctorOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """How to find the server: Home Assistant's Plex integration, plex.tv sign-in, or by hand."""
+        options = ["plex_sign_in", "manual"]
+        if self._home_assistant_plex_servers():
+            options.insert(0, "plex_integration")
+        return self.async_show_menu(step_id="user", menu_options=options)
+
+    async def _use_server(
+        self, url: str, token: str, verify_ssl: bool, plex_tv_url: str | None = None
+    ) -> ConfigFlowResult | dict[str, str]:
+        """Validate a server, make it this flow's, go on to the router; errors otherwise."""
+        try:
+            identity = await _validate_server(self.hass, url, token, verify_ssl)
+        except DoctorError as err:
+            return _server_errors(err)
+        await self.async_set_unique_id(identity.machine_identifier, raise_on_progress=False)
+        self._server = {CONF_URL: url, CONF_TOKEN: token, CONF_VERIFY_SSL: verify_ssl}
+        if plex_tv_url:
+            self._server[CONF_PLEX_TV_URL] = plex_tv_url.rstrip("/")
+        self._abort_if_unique_id_configured(updates=self._server)
+        self._title = identity.friendly_name or URL(url).host or url
+        return await self.async_step_router()
+
+    async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the server's URL and its owner's token."""
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -125,29 +166,17 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             elif any(value and not _valid_url(value) for value in (plex_tv_url, public_ip_url)):
                 errors[SECTION_ADVANCED] = "invalid_url"
             else:
-                try:
-                    identity = await _validate_server(
-                        self.hass, url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL]
-                    )
-                except DoctorError as err:
-                    errors = _server_errors(err)
-                else:
-                    await self.async_set_unique_id(identity.machine_identifier, raise_on_progress=False)
-                    self._server = {
-                        CONF_URL: url,
-                        CONF_TOKEN: user_input[CONF_TOKEN],
-                        CONF_VERIFY_SSL: user_input[CONF_VERIFY_SSL],
-                    }
-                    if plex_tv_url:
-                        self._server[CONF_PLEX_TV_URL] = plex_tv_url.rstrip("/")
-                    if public_ip_url:
-                        self._options[CONF_PUBLIC_IP_URL] = public_ip_url
-                    self._abort_if_unique_id_configured(updates=self._server)
-                    self._title = identity.friendly_name or URL(url).host or url
-                    return await self.async_step_router()
+                if public_ip_url:
+                    self._options[CONF_PUBLIC_IP_URL] = public_ip_url
+                result = await self._use_server(
+                    url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL], plex_tv_url
+                )
+                if not _is_errors(result):
+                    return result  # type: ignore[return-value]
+                errors = result  # type: ignore[assignment]
         defaults = user_input or {}
         return self.async_show_form(
-            step_id="user",
+            step_id="manual",
             data_schema=vol.Schema(
                 {
                     vol.Required(CONF_URL, default=defaults.get(CONF_URL, "http://")): URL_TEXT,
@@ -169,6 +198,123 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
+
+    def _home_assistant_plex_servers(self) -> dict[str, tuple[str, str, str, bool]]:
+        """Servers of Home Assistant's own Plex integration: entry id -> (name, url, token, TLS)."""
+        servers = {}
+        for entry in self.hass.config_entries.async_entries(HA_PLEX_DOMAIN):
+            config = entry.data.get(HA_PLEX_SERVER_CONFIG) or {}
+            if config.get(CONF_URL) and config.get(CONF_TOKEN):
+                servers[entry.entry_id] = (
+                    entry.data.get("server") or entry.title,
+                    config[CONF_URL],
+                    config[CONF_TOKEN],
+                    bool(config.get(CONF_VERIFY_SSL, True)),
+                )
+        return servers
+
+    async def async_step_plex_integration(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Use a server Home Assistant's Plex integration already knows."""
+        servers = self._home_assistant_plex_servers()
+        errors: dict[str, str] = {}
+        if user_input is not None and user_input.get("server") in servers:
+            _name, url, token, verify_ssl = servers[user_input["server"]]
+            result = await self._use_server(url.rstrip("/"), token, verify_ssl)
+            if not _is_errors(result):
+                return result  # type: ignore[return-value]
+            errors = result  # type: ignore[assignment]
+        options = [
+            SelectOptionDict(value=entry_id, label=f"{name} ({url})")
+            for entry_id, (name, url, _t, _v) in servers.items()
+        ]
+        return self.async_show_form(
+            step_id="plex_integration",
+            data_schema=vol.Schema(
+                {vol.Required("server"): SelectSelector(SelectSelectorConfig(options=options))}
+            ),
+            errors=errors,
+        )
+
+    async def async_step_plex_sign_in(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Sign in on app.plex.tv with a PIN, while this step waits for it."""
+        if self._pin_task is None:
+            sign_in = PlexTvSignIn(async_get_clientsession(self.hass), url=self._plex_tv_url)
+            try:
+                pin = await sign_in.create_pin()
+            except DoctorError as err:
+                LOGGER.debug("plex.tv sign-in: %s", err)
+                return self.async_abort(reason="plex_tv_unreachable")
+            self._sign_in_url = sign_in_url(pin)
+            self._pin_task = self.hass.async_create_task(self._wait_for_pin(sign_in, pin))
+        if not self._pin_task.done():
+            return self.async_show_progress(
+                step_id="plex_sign_in",
+                progress_action="plex_sign_in",
+                description_placeholders={"url": self._sign_in_url},
+                progress_task=self._pin_task,
+            )
+        self._account_token = self._pin_task.result()
+        if self._account_token is None:
+            return self.async_show_progress_done(next_step_id="sign_in_timeout")
+        return self.async_show_progress_done(next_step_id="pick_server")
+
+    async def _wait_for_pin(self, sign_in: PlexTvSignIn, pin: PlexPin) -> str | None:
+        deadline = self.hass.loop.time() + PIN_TIMEOUT_SECONDS
+        while self.hass.loop.time() < deadline:
+            await asyncio.sleep(PIN_POLL_SECONDS)
+            try:
+                checked = await sign_in.check_pin(pin)
+            except DoctorError as err:
+                LOGGER.debug("plex.tv sign-in: %s", err)
+                continue
+            if checked.auth_token:
+                return checked.auth_token
+        return None
+
+    async def async_step_sign_in_timeout(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The PIN was not linked in time."""
+        return self.async_abort(reason="sign_in_timeout")
+
+    async def async_step_pick_server(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Choose one of the account's servers; its URL and token fill themselves in."""
+        assert self._account_token is not None  # set by the sign-in step
+        try:
+            servers = {
+                server.machine_identifier: server
+                for server in await PlexTv(
+                    self._account_token, async_get_clientsession(self.hass), url=self._plex_tv_url
+                ).servers()
+                if server.best_url()
+            }
+        except DoctorError as err:
+            LOGGER.debug("plex.tv servers: %s", err)
+            return self.async_abort(reason="plex_tv_unreachable")
+        if not servers:
+            return self.async_abort(reason="no_servers")
+        errors: dict[str, str] = {}
+        if user_input is not None and user_input.get("server") in servers:
+            server = servers[user_input["server"]]
+            url = str(server.best_url()).rstrip("/")
+            result = await self._use_server(
+                url, server.access_token or self._account_token, True, self._plex_tv_url
+            )
+            if not _is_errors(result):
+                return result  # type: ignore[return-value]
+            errors = result  # type: ignore[assignment]
+        options = [
+            SelectOptionDict(value=server_id, label=server.name) for server_id, server in servers.items()
+        ]
+        return self.async_show_form(
+            step_id="pick_server",
+            data_schema=vol.Schema(
+                {vol.Required("server"): SelectSelector(SelectSelectorConfig(options=options))}
+            ),
+            errors=errors,
+        )
+
+    @property
+    def _plex_tv_url(self) -> str:
+        return DEFAULT_PLEX_TV_URL
 
     async def _discovered_gateways(self) -> dict[str, str]:
         """Internet gateways SSDP has seen: description URL -> name."""

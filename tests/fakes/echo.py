@@ -53,6 +53,9 @@ class PlexTvState:
     resources: list[dict[str, Any]] = field(default_factory=list)
     status: int = 200
     calls: int = 0
+    # Sign-in: the token a PIN carries once "linked" on app.plex.tv (None = not yet).
+    pin_token: str | None = None
+    pin_checks: int = 0
 
 
 def server_resource(
@@ -88,6 +91,8 @@ class FakePlexTv:
         self.state = state or PlexTvState()
         app = web.Application()
         app.router.add_get("/api/v2/resources", self._resources)
+        app.router.add_post("/api/v2/pins", self._new_pin)
+        app.router.add_get("/api/v2/pins/{pin_id}", self._check_pin)
         self.server = LoopbackServer(app, port)
 
     @property
@@ -108,3 +113,14 @@ class FakePlexTv:
         if request.headers.get("X-Plex-Token") != self.state.token:
             return web.Response(status=401)
         return web.json_response(self.state.resources)
+
+    async def _new_pin(self, request: web.Request) -> web.Response:
+        if not request.headers.get("X-Plex-Client-Identifier"):
+            return web.Response(status=400)
+        return web.json_response({"id": 4242, "code": "TESTCODE", "authToken": None})
+
+    async def _check_pin(self, request: web.Request) -> web.Response:
+        self.state.pin_checks += 1
+        if request.match_info["pin_id"] != "4242":
+            return web.Response(status=404)
+        return web.json_response({"id": 4242, "code": "TESTCODE", "authToken": self.state.pin_token})

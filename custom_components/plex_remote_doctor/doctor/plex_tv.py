@@ -8,7 +8,9 @@ the legacy ``<MediaContainer><Device><Connection>``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
 
 import aiohttp
@@ -18,10 +20,76 @@ from .evidence import PlexTvConnection, PlexTvResource, PlexTvView
 from .http import DEFAULT_TIMEOUT, request
 from .network import parse_ipv4
 from .payload import as_bool, as_port, as_text, decode, local_name
-from .plex import plex_headers
+from .plex import CLIENT_IDENTIFIER, PRODUCT, plex_headers
 
 DEFAULT_PLEX_TV_URL = "https://plex.tv"
 RESOURCES_PATH = "/api/v2/resources"
+PINS_PATH = "/api/v2/pins"
+PLEX_AUTH_URL = "https://app.plex.tv/auth#?"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexPin:
+    """A sign-in PIN: the user links it on app.plex.tv, then it carries a token."""
+
+    id: int
+    code: str
+    auth_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexTvServer:
+    """A server the account owns, as sign-in offers it."""
+
+    name: str
+    machine_identifier: str
+    access_token: str | None = field(repr=False)
+    connections: tuple[PlexTvConnection, ...]
+
+    def best_url(self) -> str | None:
+        """The LAN connection first, then any direct one; never the relay."""
+        direct = [connection for connection in self.connections if not connection.relay]
+        local = [connection for connection in direct if connection.local]
+        chosen = (local or direct)[:1]
+        return chosen[0].uri if chosen else None
+
+
+def parse_pin(body: bytes) -> PlexPin:
+    """``POST /api/v2/pins`` and ``GET /api/v2/pins/{id}`` (JSON)."""
+    document = decode(body, "plex.tv pin")
+    if not isinstance(document, dict):
+        raise DoctorResponseError("plex.tv pin: expected an object")
+    pin_id, code = document.get("id"), as_text(document.get("code"))
+    if not isinstance(pin_id, int) or isinstance(pin_id, bool) or code is None:
+        raise DoctorResponseError("plex.tv pin: no id or code")
+    return PlexPin(id=pin_id, code=code, auth_token=as_text(document.get("authToken")))
+
+
+def sign_in_url(pin: PlexPin) -> str:
+    """Where the user links the PIN to their account."""
+    return PLEX_AUTH_URL + urlencode(
+        {"clientID": CLIENT_IDENTIFIER, "code": pin.code, "context[device][product]": PRODUCT}
+    )
+
+
+def _servers(document: object) -> list[PlexTvServer]:
+    servers = []
+    items = document if isinstance(document, list) else []
+    for item in items:
+        if not isinstance(item, dict) or "server" not in str(item.get("provides", "")).split(","):
+            continue
+        resource = _resource(item, [c for c in item.get("connections") or [] if isinstance(c, dict)])
+        if resource is None or as_bool(item.get("owned")) is False:
+            continue
+        servers.append(
+            PlexTvServer(
+                name=resource.name or resource.client_identifier,
+                machine_identifier=resource.client_identifier,
+                access_token=as_text(item.get("accessToken")),
+                connections=resource.connections,
+            )
+        )
+    return servers
 
 
 def _connection(attributes: Mapping[str, Any]) -> PlexTvConnection | None:
@@ -133,6 +201,52 @@ class PlexTv:
         )
         return parse_resources(reply.body)
 
+    async def servers(self) -> tuple[PlexTvServer, ...]:
+        """Servers the account owns (for sign-in), from the v2 JSON resources."""
+        reply = await request(
+            self._session,
+            "GET",
+            f"{self.url}{RESOURCES_PATH}",
+            what="plex.tv resources",
+            headers=plex_headers(self._token),
+            params={"includeHttps": "1"},
+            timeout=self._timeout,
+        )
+        return tuple(_servers(decode(reply.body, "plex.tv resources")))
+
     async def server_view(self, machine_identifier: str) -> PlexTvView:
         """plex.tv's view of the server with this ``machineIdentifier``."""
         return find_server(await self.resources(), machine_identifier)
+
+
+class PlexTvSignIn:
+    """The PIN sign-in, before there is any token."""
+
+    def __init__(self, session: aiohttp.ClientSession, *, url: str = DEFAULT_PLEX_TV_URL) -> None:
+        """Use this plex.tv."""
+        self.url = url.rstrip("/")
+        self._session = session
+        self._headers = {
+            "Accept": "application/json",
+            "X-Plex-Client-Identifier": CLIENT_IDENTIFIER,
+            "X-Plex-Product": PRODUCT,
+        }
+
+    async def create_pin(self) -> PlexPin:
+        """A new strong PIN to link on app.plex.tv."""
+        reply = await request(
+            self._session,
+            "POST",
+            f"{self.url}{PINS_PATH}",
+            what="plex.tv pin",
+            headers=self._headers,
+            params={"strong": "true"},
+        )
+        return parse_pin(reply.body)
+
+    async def check_pin(self, pin: PlexPin) -> PlexPin:
+        """The PIN as it is now; ``auth_token`` is set once the user linked it."""
+        reply = await request(
+            self._session, "GET", f"{self.url}{PINS_PATH}/{pin.id}", what="plex.tv pin", headers=self._headers
+        )
+        return parse_pin(reply.body)

@@ -1,0 +1,226 @@
+"""The router probe and the diagnosis against a real miniupnpd in network namespaces.
+
+Run by ``./script/test`` when the lab can start (root, Linux); otherwise skipped with
+the reason. The test's event loop moves into the LAN namespace for each test, where
+the router is at 192.168.1.1 and "Plex" at 192.168.1.10.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Generator
+import contextlib
+from dataclasses import replace
+from ipaddress import IPv4Address
+from pathlib import Path
+import time
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_socket
+
+from custom_components.plex_remote_doctor.doctor.diagnose import Finding, diagnose
+from custom_components.plex_remote_doctor.doctor.evidence import MappingState, RouterState
+from custom_components.plex_remote_doctor.doctor.gena import RouterEvents
+from custom_components.plex_remote_doctor.doctor.router import Router
+from tests.doctor.scenarios import build
+
+from .netlab import CASES, HOST_LAN, LOCATION, NS_LAN, ROUTER_LAN, UPSTREAM_PUBLIC, InNamespace, Lab, why_not
+
+pytestmark = pytest.mark.lab
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Generator[Lab]:
+    if reason := why_not():
+        pytest.skip(reason)
+    the_lab = Lab(tmp_path_factory.mktemp("router-lab"))
+    yield the_lab
+    the_lab.down()
+
+
+@pytest.fixture
+def allow_lab(lab: Lab, socket_enabled: None) -> Lab:
+    """The lab, with its addresses allowed to this test's sockets."""
+    pytest_socket.socket_allow_hosts(["127.0.0.1", ROUTER_LAN, HOST_LAN], allow_unix_socket=True)
+    return lab
+
+
+@contextlib.asynccontextmanager
+async def on_lan() -> AsyncGenerator[aiohttp.ClientSession]:
+    """An HTTP session on the LAN host (this thread moves into the LAN namespace)."""
+    with InNamespace(NS_LAN):
+        async with aiohttp.ClientSession() as session:
+            yield session
+
+
+def evidence_with(router: RouterState, **plex: Any) -> Any:
+    """Plex's side as a scenario, the router's side as miniupnpd answered."""
+    return replace(build(private=HOST_LAN, **plex), router=router, server_url_host=HOST_LAN)
+
+
+def add_mapping(lab: Lab, target: str = HOST_LAN, external: int = 32500) -> str:
+    """What Plex does through UPnP (here with miniupnpc): external -> target:32400."""
+    result = lab.upnpc("-e", "Plex Media Server", "-a", target, "32400", str(external), "TCP")
+    return result.stdout + result.stderr
+
+
+async def test_public_wan_with_plex_mapping(allow_lab: Lab) -> None:
+    allow_lab.up(CASES["public"])
+    add_mapping(allow_lab)
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.wan_ip == IPv4Address("203.0.113.2")
+        assert state.port_mappings is not None
+        assert [(m.external_port, m.internal_client, m.internal_port) for m in state.port_mappings] == [
+            (32500, HOST_LAN, 32400)
+        ]
+        diagnosis = diagnose(
+            evidence_with(state, public_port=32500, public_ip="203.0.113.2", plex_public="203.0.113.2")
+        )
+        assert diagnosis.finding is Finding.OK
+        assert (
+            diagnosis.cgnat,
+            diagnosis.double_nat,
+            diagnosis.wan_public_ip_match,
+            diagnosis.port_mapping,
+        ) == (
+            False,
+            False,
+            True,
+            True,
+        )
+
+
+async def test_cgnat_wan(allow_lab: Lab) -> None:
+    allow_lab.up(CASES["cgnat"])
+    add_mapping(allow_lab)
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.wan_ip == IPv4Address("100.64.10.2")
+        diagnosis = diagnose(
+            evidence_with(
+                state,
+                public_ip="198.51.100.77",
+                plex_public="198.51.100.77",
+                public_port=32500,
+                mapping_error="unreachable",
+            )
+        )
+        assert diagnosis.finding is Finding.CGNAT
+        assert (
+            diagnosis.cgnat,
+            diagnosis.double_nat,
+            diagnosis.wan_public_ip_match,
+            diagnosis.port_mapping,
+        ) == (
+            True,
+            False,
+            False,
+            True,
+        )
+
+
+async def test_private_wan_is_double_nat(allow_lab: Lab) -> None:
+    allow_lab.up(CASES["private"])
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.wan_ip == IPv4Address("192.168.100.2")
+        diagnosis = diagnose(
+            evidence_with(state, mapping_state=MappingState.FAILED, mapping_error="doublenat")
+        )
+        assert diagnosis.finding is Finding.DOUBLE_NAT
+        assert (diagnosis.cgnat, diagnosis.double_nat, diagnosis.port_mapping) == (False, True, False)
+
+
+async def test_stock_miniupnpd_hides_a_reserved_wan(allow_lab: Lab) -> None:
+    allow_lab.up(CASES["stock-private"])
+    assert "501" in add_mapping(allow_lab) or "failed" in add_mapping(allow_lab).lower()
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.wan_ip is None
+        diagnosis = diagnose(evidence_with(state, mapping_state=MappingState.FAILED))
+        assert diagnosis.finding is Finding.WAN_IP_NOT_PUBLIC
+        assert (diagnosis.cgnat, diagnosis.double_nat, diagnosis.wan_public_ip_match) == (None, None, None)
+
+
+async def test_upstream_nat_learned_by_stun_is_not_ok(allow_lab: Lab) -> None:
+    """The router reports the carrier's address as its own and refuses every mapping."""
+    allow_lab.up(CASES["upstream-nat"])
+    refused = add_mapping(allow_lab)
+    assert "501" in refused
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.wan_ip == IPv4Address(UPSTREAM_PUBLIC)
+        assert state.port_mappings == ()
+        diagnosis = diagnose(
+            evidence_with(
+                state,
+                mapping_state=MappingState.FAILED,
+                public_ip=UPSTREAM_PUBLIC,
+                plex_public=UPSTREAM_PUBLIC,
+            )
+        )
+        assert diagnosis.finding is Finding.MAPPING_FAILED
+        assert (diagnosis.cgnat, diagnosis.wan_public_ip_match, diagnosis.port_mapping) == (
+            False,
+            True,
+            False,
+        )
+
+
+async def test_forward_to_an_old_lan_ip(allow_lab: Lab) -> None:
+    allow_lab.up(
+        CASES["public"], secure_mode=False
+    )  # secure mode would refuse (718) a mapping for another host
+    add_mapping(allow_lab, target="192.168.1.99")
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.port_mappings is not None
+        assert [m.internal_client for m in state.port_mappings] == ["192.168.1.99"]
+        diagnosis = diagnose(
+            evidence_with(
+                state, manual=True, manual_port=32500, public_port=32500, mapping_error="unreachable"
+            )
+        )
+        assert diagnosis.finding is Finding.PORT_FORWARD_WRONG_TARGET
+        assert diagnosis.facts["forward_target"] == "192.168.1.99:32400"
+
+
+async def test_igd_v1_walk_with_newest_first(allow_lab: Lab) -> None:
+    """miniupnpd lists index 0 as the newest mapping; leases tick down while we read."""
+    allow_lab.up(CASES["public"], igd_v1=True)
+    add_mapping(allow_lab, external=32500)
+    add_mapping(allow_lab, external=32501)
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+        assert state.port_mappings is not None
+        assert sorted(m.external_port for m in state.port_mappings) == [32500, 32501]
+
+
+async def test_wan_renumbering_arrives_by_gena_within_2_s(allow_lab: Lab) -> None:
+    allow_lab.up(CASES["public"])
+    async with on_lan() as lan:
+        router = Router(LOCATION, lan)
+        changed = asyncio.Event()
+        events = RouterEvents(router, changed.set, source_ip=HOST_LAN)
+        await events.start()
+        try:
+            await asyncio.sleep(0.5)  # the initial event sets the baseline
+            start = time.monotonic()
+            await asyncio.to_thread(allow_lab.renumber_wan, "203.0.113.9/24")
+            async with asyncio.timeout(2 + 0.5):  # renumber_wan itself waits 0.5 s before SIGUSR1
+                await changed.wait()
+            elapsed = time.monotonic() - start
+            assert elapsed < 2.5
+            assert (await router.read()).wan_ip == IPv4Address("203.0.113.9")
+        finally:
+            await events.stop()
+
+
+def test_lab_tears_down_only_its_own(lab: Lab, tmp_path: Path) -> None:
+    lab.up(CASES["public"])
+    started = dict(lab.processes)
+    lab.down()
+    assert all(process.poll() is not None for process in started.values())

@@ -17,14 +17,19 @@ import time
 from typing import Any
 
 import aiohttp
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 import pytest_socket
 
+from custom_components.plex_remote_doctor.const import DOMAIN
 from custom_components.plex_remote_doctor.doctor.diagnose import Finding, diagnose
 from custom_components.plex_remote_doctor.doctor.evidence import MappingState, RouterState
 from custom_components.plex_remote_doctor.doctor.gena import RouterEvents
 from custom_components.plex_remote_doctor.doctor.router import Router
 from tests.doctor.scenarios import build
+from tests.fakes.echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
+from tests.fakes.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
 
 from .netlab import CASES, HOST_LAN, LOCATION, NS_LAN, ROUTER_LAN, UPSTREAM_PUBLIC, InNamespace, Lab, why_not
 
@@ -224,3 +229,73 @@ def test_lab_tears_down_only_its_own(lab: Lab, tmp_path: Path) -> None:
     started = dict(lab.processes)
     lab.down()
     assert all(process.poll() is not None for process in started.values())
+
+
+async def test_home_assistant_against_miniupnpd(hass: HomeAssistant, allow_lab: Lab) -> None:
+    """The whole integration: fake Plex, echo and plex.tv on the LAN host, miniupnpd as the router."""
+    allow_lab.up(CASES["cgnat"])
+    add_mapping(allow_lab, external=41234)
+    with InNamespace(NS_LAN):
+        plex = FakePlexServer(
+            PlexState(
+                account=healthy_account(HOST_LAN, "198.51.100.77", 41234) | {"mappingError": "unreachable"},
+                prefs=default_prefs(),
+            ),
+            port=32400,
+        )
+        plex.server.host = HOST_LAN
+        echo = FakePublicIpEcho(EchoState(answer="198.51.100.77"))
+        echo.server.host = HOST_LAN
+        plex_tv = FakePlexTv(PlexTvState(resources=[server_resource(plex.state.machine_identifier)]))
+        plex_tv.server.host = HOST_LAN
+        for fake in (plex, echo, plex_tv):
+            await fake.start()
+        entry = MockConfigEntry(
+            domain=DOMAIN,
+            title="Living Room Plex",
+            unique_id=plex.state.machine_identifier,
+            data={
+                "url": plex.url,
+                "token": plex.state.token,
+                "verify_ssl": True,
+                "router_url": LOCATION,
+                "plex_tv_url": plex_tv.url,
+            },
+            options={"public_ip_url": echo.url, "confirm_checks": 2},
+        )
+        entry.add_to_hass(hass)
+        try:
+            assert await hass.config_entries.async_setup(entry.entry_id)
+            await hass.async_block_till_done()
+
+            def state(entity_id: str) -> str:
+                current = hass.states.get(entity_id)
+                assert current is not None, entity_id
+                return current.state
+
+            assert state("sensor.living_room_plex_diagnosis") == "cgnat"
+            assert state("sensor.living_room_plex_router_wan_ip") == "100.64.10.2"
+            assert state("binary_sensor.living_room_plex_carrier_grade_nat") == "on"
+            assert state("binary_sensor.living_room_plex_double_nat") == "off"
+            assert state("binary_sensor.living_room_plex_wan_ip_is_public_ip") == "off"
+            assert state("binary_sensor.living_room_plex_upnp_port_mapping") == "on"
+
+            # The router is renumbered (the provider hands out another CGNAT address):
+            # GENA brings it to Home Assistant without a poll.
+            router_events = entry.runtime_data.router_events
+            assert router_events is not None
+            async with asyncio.timeout(5):
+                while not router_events.subscribed:  # noqa: ASYNC110 - a subscription in the background
+                    await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+            start = time.monotonic()
+            await asyncio.to_thread(allow_lab.renumber_wan, "100.64.10.9/10")
+            async with asyncio.timeout(2.5):
+                while state("sensor.living_room_plex_router_wan_ip") != "100.64.10.9":  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+            assert time.monotonic() - start < 2.5  # 0.5 s of it is the lab waiting before SIGUSR1
+        finally:
+            await hass.config_entries.async_unload(entry.entry_id)
+            await hass.async_block_till_done()
+            for fake in (plex, echo, plex_tv):
+                await fake.stop()

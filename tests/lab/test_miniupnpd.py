@@ -299,3 +299,22 @@ async def test_home_assistant_against_miniupnpd(hass: HomeAssistant, allow_lab: 
             await hass.async_block_till_done()
             for fake in (plex, echo, plex_tv):
                 await fake.stop()
+
+
+async def test_miniupnpd_quirks(allow_lab: Lab) -> None:
+    """Index 0 is the newest mapping, leases tick, secure mode answers 718, deleting is lenient."""
+    allow_lab.up(CASES["public"], igd_v1=True)
+    allow_lab.upnpc("-e", "Plex Media Server", "-a", HOST_LAN, "32400", "32500", "TCP", "3600")
+    time.sleep(1.1)
+    allow_lab.upnpc("-e", "Plex Media Server", "-a", HOST_LAN, "32400", "32501", "TCP", "3600")
+    refused = add_mapping(allow_lab, target="192.168.1.99", external=32502)
+    assert "718" in refused  # secure mode: a mapping for another LAN host
+    deleted = allow_lab.upnpc("-d", "40000", "TCP")  # a mapping that does not exist
+    assert "failed" not in (deleted.stdout + deleted.stderr).lower()
+    async with on_lan() as lan:
+        state = await Router(LOCATION, lan).read()
+    assert state.port_mappings is not None
+    assert [m.external_port for m in state.port_mappings] == [32501, 32500]  # newest first
+    leases = {m.external_port: m.lease_duration for m in state.port_mappings}
+    assert 0 < leases[32500] < 3600  # already ticking
+    assert leases[32500] <= leases[32501]

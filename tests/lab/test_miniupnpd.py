@@ -305,7 +305,7 @@ async def test_miniupnpd_quirks(allow_lab: Lab) -> None:
     """Index 0 is the newest mapping, leases tick, secure mode answers 718, deleting is lenient."""
     allow_lab.up(CASES["public"], igd_v1=True)
     allow_lab.upnpc("-e", "Plex Media Server", "-a", HOST_LAN, "32400", "32500", "TCP", "3600")
-    time.sleep(1.1)
+    await asyncio.sleep(1.1)
     allow_lab.upnpc("-e", "Plex Media Server", "-a", HOST_LAN, "32400", "32501", "TCP", "3600")
     refused = add_mapping(allow_lab, target="192.168.1.99", external=32502)
     assert "718" in refused  # secure mode: a mapping for another LAN host

@@ -235,7 +235,7 @@ def test_every_repair_text_has_its_placeholders() -> None:
     available = set(placeholders("n", "u", {"unverified": "", "reason": "x"})) | {"port"}
     assert set(strings["issues"]) == {str(key) for key in SEVERITY}
     for key, texts in strings["issues"].items():
-        used = placeholders_in(texts["title"]) | placeholders_in(texts["description"])
+        used = placeholders_in(texts["title"]) | placeholders_in(texts.get("description", ""))
         for step in texts.get("fix_flow", {}).get("step", {}).values():
             used |= placeholders_in(step.get("description", ""))
         assert used <= available, key
@@ -256,10 +256,36 @@ def test_repair_texts_keep_the_safe_stop() -> None:
         "port_blocked",
         "port_forward_wrong_target",
     ):
-        assert "never put the server in the router's DMZ" in strings["issues"][key]["description"]
+        texts = strings["issues"][key]
+        shown = texts.get("description") or texts["fix_flow"]["step"]["init"]["description"]
+        assert "never put the server in the router's DMZ" in shown
 
 
 def test_translations_match_strings() -> None:
     assert json.loads((INTEGRATION / "strings.json").read_text()) == json.loads(
         (INTEGRATION / "translations" / "en.json").read_text()
     )
+
+
+def test_strings_follow_hassfests_translation_rules() -> None:
+    """No URLs (they belong in placeholders), no HTML, no stray spaces, data_description keys in data."""
+    url = re.compile(
+        r"(((ftp|ftps|scp|http|https|mqtt|mqtts|socket|socks5):\/\/|www\.)"
+        r"[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,5}(:[0-9]{1,5})?(\/.*)?)",
+        re.IGNORECASE,
+    )
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            if "data_description" in node:
+                assert set(node["data_description"]) <= set(node.get("data", {})), path
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        else:
+            assert isinstance(node, str), path
+            assert not url.search(node), path
+            assert "<" not in node, path
+            assert node == node.strip(), path
+
+    walk(strings, "")

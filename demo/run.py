@@ -66,7 +66,7 @@ def write_config(config_dir: Path, port: int) -> None:
     lines = ["homeassistant:", "  name: Plex Remote Doctor demo", "  time_zone: UTC", "  country: US", ""]
     lines += [f"{name}:" for name in INTEGRATIONS]
     lines += ["automation: !include automations.yaml", "", "logger:", "  default: warning", "  logs:"]
-    lines += ["    custom_components.plex_remote_doctor: debug"]
+    lines += ["    custom_components.plex_remote_doctor: info"]
     (config_dir / "configuration.yaml").write_text("\n".join(lines) + "\n")
     automations = config_dir / "automations.yaml"
     if not automations.exists():

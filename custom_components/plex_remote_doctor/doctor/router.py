@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 import logging
 from typing import Any
 
@@ -247,7 +248,7 @@ class Router:
         """WAN IP, connection status and the port-mapping table, in one check."""
         service = await self._wan()
         wan_ip, status, mappings = await asyncio.gather(
-            self._external_ip(service),
+            self._external_ip(),
             self._connection_status(service),
             self._port_mappings(service),
         )
@@ -262,7 +263,7 @@ class Router:
             raise DoctorResponseError(f"router GetExternalIPAddress: UPnP error {err.error_code}") from None
         return _text(result.get("NewExternalIPAddress"))
 
-    async def _external_ip(self, service: UpnpService) -> Any:
+    async def _external_ip(self) -> IPv4Address | None:
         text = await self.external_ip_text()
         # Stock miniupnpd answers "" (and events 0.0.0.0) for a reserved WAN address.
         if text in ("", "0.0.0.0"):  # noqa: S104 - an answer, not a bind address

@@ -188,8 +188,7 @@ class PlexTv:
         """Show the URL, never the token."""
         return f"PlexTv({self.url!r})"
 
-    async def resources(self) -> tuple[PlexTvResource, ...]:
-        """The account's resources (servers and players)."""
+    async def _resources_body(self) -> bytes:
         reply = await request(
             self._session,
             "GET",
@@ -199,20 +198,15 @@ class PlexTv:
             params={"includeHttps": "1", "includeRelay": "1"},
             timeout=self._timeout,
         )
-        return parse_resources(reply.body)
+        return reply.body
+
+    async def resources(self) -> tuple[PlexTvResource, ...]:
+        """The account's resources (servers and players)."""
+        return parse_resources(await self._resources_body())
 
     async def servers(self) -> tuple[PlexTvServer, ...]:
         """Servers the account owns (for sign-in), from the v2 JSON resources."""
-        reply = await request(
-            self._session,
-            "GET",
-            f"{self.url}{RESOURCES_PATH}",
-            what="plex.tv resources",
-            headers=plex_headers(self._token),
-            params={"includeHttps": "1"},
-            timeout=self._timeout,
-        )
-        return tuple(_servers(decode(reply.body, "plex.tv resources")))
+        return tuple(_servers(decode(await self._resources_body(), "plex.tv resources")))
 
     async def server_view(self, machine_identifier: str) -> PlexTvView:
         """plex.tv's view of the server with this ``machineIdentifier``."""

@@ -145,3 +145,36 @@ async def test_start_up_is_never_held_up_by_the_first_check(
     async with asyncio.timeout(5):  # the first check runs in the background
         while state(hass, "sensor.living_room_plex_diagnosis") != "ok":  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+
+
+async def test_router_found_again_by_udn_when_its_url_stops_answering(
+    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry
+) -> None:
+    """The router restarted on another port: SSDP knows its UDN at the new URL."""
+    from unittest.mock import patch
+
+    from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
+
+    hass.config.components.add("ssdp")
+    config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        config_entry, data=config_entry.data | {"router_url": "http://127.0.0.1:1/rootDesc.xml"}
+    )
+    found = SsdpServiceInfo(
+        ssdp_usn=f"{network.igd.state.udn}::urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+        ssdp_st="urn:schemas-upnp-org:device:InternetGatewayDevice:2",
+        ssdp_location=network.igd.description_url,
+        ssdp_udn=network.igd.state.udn,
+        upnp={},
+    )
+    with patch(
+        "custom_components.plex_remote_doctor.coordinator.ssdp.async_get_discovery_info_by_udn",
+        return_value=[found],
+    ) as lookup:
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert state(hass, "sensor.living_room_plex_router_wan_ip") == STATE_UNKNOWN
+        lookup.assert_called_with(hass, network.igd.state.udn)
+    assert config_entry.data["router_url"] == network.igd.description_url
+    await check(hass, config_entry)
+    assert state(hass, "sensor.living_room_plex_router_wan_ip") == "203.0.113.2"

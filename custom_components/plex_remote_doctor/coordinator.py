@@ -9,6 +9,7 @@ from ipaddress import IPv4Address
 from time import monotonic
 
 from aiohttp import ClientSession
+from homeassistant.components import ssdp
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
@@ -18,6 +19,8 @@ from yarl import URL
 
 from .const import (
     CONF_CONFIRM_CHECKS,
+    CONF_ROUTER_UDN,
+    CONF_ROUTER_URL,
     CONF_SCAN_INTERVAL,
     CONF_URL,
     DEFAULT_CONFIRM_CHECKS,
@@ -215,9 +218,30 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
             return None
         try:
             return await self.router.read()
+        except DoctorConnectionError as err:
+            missing["router"] = str(err)
+            self._find_router_again()
         except DoctorError as err:
             missing["router"] = str(err)
-            return None
+        return None
+
+    def _find_router_again(self) -> None:
+        """Miniupnpd takes a new HTTP port on every restart: look the router up by its UDN."""
+        udn = self.config_entry.data.get(CONF_ROUTER_UDN)
+        if self.router is None or not udn or "ssdp" not in self.hass.config.components:
+            return
+        self.config_entry.async_create_task(self.hass, self._relocate_router(self.router, udn))
+
+    async def _relocate_router(self, router: Router, udn: str) -> None:
+        for discovery in await ssdp.async_get_discovery_info_by_udn(self.hass, udn):
+            location = discovery.ssdp_location
+            if location and location != router.description_url:
+                LOGGER.info("%s: router %s found again at %s", self.config_entry.title, udn, location)
+                router.move(location)
+                self.hass.config_entries.async_update_entry(
+                    self.config_entry, data={**self.config_entry.data, CONF_ROUTER_URL: location}
+                )
+                return
 
     async def _read_public_ip(self, missing: dict[str, str]) -> IPv4Address | None:
         try:

@@ -198,6 +198,11 @@ class Router:
         """Show where the router is."""
         return f"Router({self.description_url!r})"
 
+    def move(self, description_url: str) -> None:
+        """The router answers at another URL now (found again by its UDN)."""
+        self.description_url = description_url
+        self.forget()
+
     def forget(self) -> None:
         """Drop the cached description, e.g. after the router moved to another port."""
         self._device = None

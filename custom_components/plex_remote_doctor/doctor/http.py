@@ -16,6 +16,18 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BYTES = 1024 * 1024
 
 
+async def read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes | None:
+    """The whole body, or None as soon as it grows past ``max_bytes`` (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """A response that arrived whole."""
@@ -56,14 +68,10 @@ async def request(
                     raise DoctorAuthenticationError(f"{what}: the token was refused (HTTP 401)")
                 if not 200 <= response.status < 300:
                     raise DoctorConnectionError(f"{what}: HTTP {response.status}")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.content.iter_chunked(64 * 1024):
-                    size += len(chunk)
-                    if size > max_bytes:
-                        raise DoctorResponseError(f"{what}: body larger than {max_bytes} bytes")
-                    chunks.append(chunk)
-                return Reply(response.status, b"".join(chunks), response.content_type)
+                body = await read_capped(response, max_bytes)
+                if body is None:
+                    raise DoctorResponseError(f"{what}: body larger than {max_bytes} bytes")
+                return Reply(response.status, body, response.content_type)
     except TimeoutError:
         raise DoctorConnectionError(f"{what}: no answer within {timeout:g} s") from None
     except aiohttp.ClientError as err:

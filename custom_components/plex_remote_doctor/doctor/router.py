@@ -27,7 +27,7 @@ from async_upnp_client.exceptions import (
 
 from .errors import DoctorConnectionError, DoctorResponseError
 from .evidence import PortMapping, RouterState
-from .http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
+from .http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, read_capped
 from .network import parse_ipv4
 from .payload import decode_xml, local_name
 
@@ -81,14 +81,10 @@ class CappedRequester(UpnpRequester):
                     data=http_request.body,
                     allow_redirects=False,
                 ) as response:
-                    chunks: list[bytes] = []
-                    size = 0
-                    async for chunk in response.content.iter_chunked(64 * 1024):
-                        size += len(chunk)
-                        if size > self._max_bytes:
-                            raise UpnpCommunicationError(f"body larger than {self._max_bytes} bytes")
-                        chunks.append(chunk)
-                    body = b"".join(chunks).decode(response.charset or "utf-8", errors="replace")
+                    raw = await read_capped(response, self._max_bytes)
+                    if raw is None:
+                        raise UpnpCommunicationError(f"body larger than {self._max_bytes} bytes")
+                    body = raw.decode(response.charset or "utf-8", errors="replace")
                     # Case-insensitive headers: the event handler reads "sid" and "timeout".
                     return HttpResponse(response.status, response.headers.copy(), body)
         except TimeoutError as err:

@@ -238,7 +238,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_plex_sign_in(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Sign in on app.plex.tv with a PIN, while this step waits for it."""
         if self._pin_task is None:
-            sign_in = PlexTvSignIn(async_get_clientsession(self.hass), url=self._plex_tv_url)
+            sign_in = PlexTvSignIn(async_get_clientsession(self.hass), url=DEFAULT_PLEX_TV_URL)
             try:
                 pin = await sign_in.create_pin()
             except DoctorError as err:
@@ -282,7 +282,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             servers = {
                 server.machine_identifier: server
                 for server in await PlexTv(
-                    self._account_token, async_get_clientsession(self.hass), url=self._plex_tv_url
+                    self._account_token, async_get_clientsession(self.hass), url=DEFAULT_PLEX_TV_URL
                 ).servers()
                 if server.best_url()
             }
@@ -296,7 +296,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             server = servers[user_input["server"]]
             url = str(server.best_url()).rstrip("/")
             result = await self._use_server(
-                url, server.access_token or self._account_token, True, self._plex_tv_url
+                url, server.access_token or self._account_token, True, DEFAULT_PLEX_TV_URL
             )
             if not _is_errors(result):
                 return result  # type: ignore[return-value]
@@ -311,10 +311,6 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             ),
             errors=errors,
         )
-
-    @property
-    def _plex_tv_url(self) -> str:
-        return DEFAULT_PLEX_TV_URL
 
     async def _discovered_gateways(self) -> dict[str, str]:
         """Internet gateways SSDP has seen: description URL -> name."""

@@ -310,18 +310,16 @@ def _remote_access_disabled(ctx: _Context) -> Outcome:
     return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
 
 
-def _cgnat(ctx: _Context) -> Outcome:
-    outcome = cgnat_evidence(ctx.evidence)
-    if outcome.holds:
-        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | dict(outcome.facts))
-    return outcome
+def _with_base_facts(fact: Callable[[Evidence], Outcome]) -> Rule:
+    """A network fact as a rule whose facts also name the LAN side (for the repair)."""
 
+    def rule(ctx: _Context) -> Outcome:
+        outcome = fact(ctx.evidence)
+        if outcome.holds:
+            return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | dict(outcome.facts))
+        return outcome
 
-def _double_nat(ctx: _Context) -> Outcome:
-    outcome = double_nat_evidence(ctx.evidence)
-    if outcome.holds:
-        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | dict(outcome.facts))
-    return outcome
+    return rule
 
 
 def _wan_ip_not_public(ctx: _Context) -> Outcome:
@@ -441,8 +439,8 @@ RULES: tuple[tuple[Finding, Rule], ...] = (
     (Finding.PLEX_UNREACHABLE, _plex_unreachable),
     (Finding.NOT_SIGNED_IN, _not_signed_in),
     (Finding.REMOTE_ACCESS_DISABLED, _remote_access_disabled),
-    (Finding.CGNAT, _cgnat),
-    (Finding.DOUBLE_NAT, _double_nat),
+    (Finding.CGNAT, _with_base_facts(cgnat_evidence)),
+    (Finding.DOUBLE_NAT, _with_base_facts(double_nat_evidence)),
     (Finding.WAN_IP_NOT_PUBLIC, _wan_ip_not_public),
     (Finding.PLEX_PUBLIC_IP_MISMATCH, _plex_public_ip_mismatch),
     (Finding.MAPPING_FAILED, _mapping_failed),

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from custom_components.plex_remote_doctor.doctor import router as router_module  # noqa: E402
 from custom_components.plex_remote_doctor.doctor.router import Router  # noqa: E402
-from demo.run import HomeAssistantClient, write_config  # noqa: E402
+from demo.run import HomeAssistantClient, start_home_assistant, write_config  # noqa: E402
 from tests.fakes.igd import FakeIgd, IgdState, Mapping  # noqa: E402
 from tests.fakes.network import LAN_IP, FakeNetwork  # noqa: E402
 from tests.fakes.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account  # noqa: E402
@@ -182,9 +182,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     net = await FakeNetwork(base_port=args.fake_base_port).start()
     write_config(config_dir, args.port)
     log = (config_dir / "hass.log").open("ab")
-    process = await asyncio.create_subprocess_exec(
-        str(REPO / ".venv" / "bin" / "hass"), "-c", str(config_dir), "--skip-pip", stdout=log, stderr=log
-    )
+    process = await start_home_assistant(config_dir, log)
     base = f"http://{HOST}:{args.port}"
     try:
         async with aiohttp.ClientSession() as session:

@@ -16,7 +16,7 @@ from pathlib import Path
 import shutil
 import signal
 import sys
-from typing import Any
+from typing import IO, Any
 
 import aiohttp
 from aiohttp import web
@@ -100,6 +100,20 @@ def write_config(config_dir: Path, port: int) -> None:
             "data": {"done": ["core_config", "analytics", "integration"]},
         }
         onboarding.write_text(json.dumps(done))
+
+
+async def start_home_assistant(config_dir: Path, log: IO[bytes]) -> asyncio.subprocess.Process:
+    """``hass`` on this config folder, its output in ``log``."""
+    return await asyncio.create_subprocess_exec(
+        str(REPO / ".venv" / "bin" / "hass"),
+        "-c",
+        str(config_dir),
+        # Everything it needs is installed by script/setup; nothing is fetched at run time.
+        "--skip-pip",
+        stdout=log,
+        stderr=asyncio.subprocess.STDOUT,
+        env=os.environ | {"PYTHONPATH": ""},
+    )
 
 
 class HomeAssistantClient:
@@ -312,16 +326,7 @@ async def run(args: argparse.Namespace) -> int:
     await runner.setup()
     await web.TCPSite(runner, HOST, args.control_port).start()
     log = (args.config / "demo-hass.log").open("ab")
-    process = await asyncio.create_subprocess_exec(
-        str(REPO / ".venv" / "bin" / "hass"),
-        "-c",
-        str(args.config),
-        # Everything it needs is installed by script/setup; nothing is fetched at run time.
-        "--skip-pip",
-        stdout=log,
-        stderr=asyncio.subprocess.STDOUT,
-        env=os.environ | {"PYTHONPATH": ""},
-    )
+    process = await start_home_assistant(args.config, log)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

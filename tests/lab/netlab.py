@@ -16,7 +16,6 @@ import os
 from pathlib import Path
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -303,14 +302,6 @@ class InNamespace:
     def __exit__(self, *exc: object) -> None:
         os.setns(self._home, self.CLONE_NEWNET)
         os.close(self._home)
-
-
-def reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

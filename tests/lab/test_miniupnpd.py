@@ -12,7 +12,6 @@ from collections.abc import AsyncGenerator, Generator
 import contextlib
 from dataclasses import replace
 from ipaddress import IPv4Address
-from pathlib import Path
 import time
 from typing import Any
 
@@ -224,7 +223,7 @@ async def test_wan_renumbering_arrives_by_gena_within_2_s(allow_lab: Lab) -> Non
             await events.stop()
 
 
-def test_lab_tears_down_only_its_own(lab: Lab, tmp_path: Path) -> None:
+def test_lab_tears_down_only_its_own(lab: Lab) -> None:
     lab.up(CASES["public"])
     started = dict(lab.processes)
     lab.down()

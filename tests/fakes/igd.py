@@ -210,7 +210,7 @@ class FakeIgd:
                 session.request("NOTIFY", str(callback), data=body, headers=headers) as response,
             ):
                 await response.read()
-        except (aiohttp.ClientError, TimeoutError):
+        except aiohttp.ClientError, TimeoutError:
             # Like a real router: a subscriber that cannot be reached is dropped.
             self.subscribers.pop(sid, None)
 

@@ -25,7 +25,7 @@ async def notifications(
 
 
 async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.coordinator.async_refresh()
+    await entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
 
 

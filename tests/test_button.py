@@ -23,7 +23,7 @@ async def test_retry_asks_plex_once_per_cooldown(
     hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("custom_components.plex_remote_doctor.coordinator.monotonic", lambda: clock[0])
+    monkeypatch.setattr("custom_components.plex_remote_doctor.doctor.doctor.monotonic", lambda: clock[0])
     network.apply("mapping_failed")
     await press(hass, RETRY)
     assert network.plex.state.refresh_reachability_calls == 1

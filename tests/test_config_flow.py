@@ -207,7 +207,7 @@ async def test_revoked_token_starts_reauth_and_keeps_the_entry(
     hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
 ) -> None:
     network.plex.state.token = "new-token-after-revocation"
-    await setup_entry.runtime_data.coordinator.async_refresh()
+    await setup_entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
@@ -313,7 +313,7 @@ async def test_options_flow(hass: HomeAssistant, network: FakeNetwork, setup_ent
         "confirm_checks": 3,
     }
     await hass.async_block_till_done()
-    coordinator = setup_entry.runtime_data.coordinator
+    coordinator = setup_entry.runtime_data
     assert coordinator.update_interval.total_seconds() == 60
 
 

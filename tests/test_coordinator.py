@@ -19,7 +19,7 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 
 
 async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.coordinator.async_refresh()
+    await entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
 
 
@@ -168,7 +168,7 @@ async def test_router_found_again_by_udn_when_its_url_stops_answering(
         upnp={},
     )
     with patch(
-        "custom_components.plex_remote_doctor.coordinator.ssdp.async_get_discovery_info_by_udn",
+        "custom_components.plex_remote_doctor.listeners.ssdp.async_get_discovery_info_by_udn",
         return_value=[found],
     ) as lookup:
         assert await hass.config_entries.async_setup(config_entry.entry_id)

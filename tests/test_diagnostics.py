@@ -27,7 +27,7 @@ async def test_diagnostics_redacts_secrets(
         }
     )
     network.plex_tv.state.resources[0]["publicAddress"] = "198.51.100.77"
-    await setup_entry.runtime_data.coordinator.async_refresh()
+    await setup_entry.runtime_data.async_refresh()
     report = await async_get_config_entry_diagnostics(hass, setup_entry)
     text = json.dumps(report)
     for secret in (

@@ -47,7 +47,7 @@ async def test_scenario_reaches_home_assistant(
     """Set the network, let the integration check, read Home Assistant's states."""
     assert states(hass) == EXPECTED["healthy"]
     network.apply(scenario)
-    await setup_entry.runtime_data.coordinator.async_refresh()
+    await setup_entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
     assert states(hass) == EXPECTED[scenario]
 

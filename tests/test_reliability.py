@@ -105,7 +105,7 @@ async def run_checks(
             FAULTS[fault](network)
             faults[fault] += 1
         previous_fault = fault
-        await entry.runtime_data.coordinator.async_refresh()
+        await entry.runtime_data.async_refresh()
         await hass.async_block_till_done()
     assert network.plex.state.requests.count(("GET", "/myplex/account")) - before == checks
     return faults

@@ -16,8 +16,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.const import DOMAIN
-from custom_components.plex_remote_doctor.doctor.diagnose import Finding, WarningKey
-from custom_components.plex_remote_doctor.issues import FIXABLE, SEVERITY, placeholders
+from custom_components.plex_remote_doctor.doctor.diagnose import ROWS, Finding, Fix
+from custom_components.plex_remote_doctor.issues import Phrases, placeholders
 
 from .fakes.network import LAN_IP, FakeNetwork
 
@@ -34,7 +34,7 @@ def our_issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
 
 
 async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.coordinator.async_refresh()
+    await entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
 
 
@@ -231,17 +231,18 @@ def placeholders_in(text: str) -> set[str]:
 
 
 def test_every_repair_text_has_its_placeholders() -> None:
+    """Each text quotes only what its finding's row promises (plus the port a flow asks for)."""
     strings = json.loads((INTEGRATION / "strings.json").read_text())
-    available = set(placeholders("n", "u", {"unverified": "", "reason": "x"})) | {"port"}
-    assert set(strings["issues"]) == {str(key) for key in SEVERITY}
+    rows = {str(key): row for key, row in ROWS.items()}
+    assert set(strings["issues"]) == set(rows)
     for key, texts in strings["issues"].items():
+        row = rows[key]
         used = placeholders_in(texts["title"]) | placeholders_in(texts.get("description", ""))
         for step in texts.get("fix_flow", {}).get("step", {}).values():
             used |= placeholders_in(step.get("description", ""))
-        assert used <= available, key
-        assert ("fix_flow" in texts) is (
-            Finding(key) in FIXABLE if key in Finding else WarningKey(key) in FIXABLE
-        )
+        flow_asks = {"port"} if row.fix is Fix.MANUAL_PORT else set()
+        assert used - {"name", "url"} - flow_asks == row.placeholders, key
+        assert ("fix_flow" in texts) is (row.fix is not None), key
 
 
 def test_repair_texts_keep_the_safe_stop() -> None:
@@ -289,3 +290,52 @@ def test_strings_follow_hassfests_translation_rules() -> None:
             assert node == node.strip(), path
 
     walk(strings, "")
+
+
+def english_phrases() -> Phrases:
+    """strings.json's selector section, flattened as Home Assistant's translation cache does."""
+    selector = json.loads((INTEGRATION / "strings.json").read_text())["selector"]
+    return Phrases(
+        {
+            f"component.{DOMAIN}.selector.{name}.options.{option}": text
+            for name, section in selector.items()
+            for option, text in section.get("options", {}).items()
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "facts", "expected"),
+    [
+        (
+            Finding.PORT_BLOCKED,
+            {"unverified": "router_unanswered,public_ip"},
+            {
+                "nat_check": "Single NAT could not be proven (router WAN IP (no UPnP router answered), "
+                "public IP missing): rule out CGNAT and double NAT on the router's status page first."
+            },
+        ),
+        (
+            Finding.PORT_BLOCKED,
+            {"unverified": ""},
+            {"nat_check": "Single NAT is proven: the router's WAN IP is the public IP."},
+        ),
+        (
+            Finding.ACCOUNT_ISSUE,
+            {"reason": "not_present"},
+            {"reason": "plex.tv lists this server but sees it offline."},
+        ),
+        (Finding.CGNAT, {"wan_ip": "100.64.1.2"}, {"wan_ip": "100.64.1.2", "public_ip": "unknown"}),
+        (
+            Finding.PLEX_REPORTED_ERROR,
+            {"mapping_error": "jumboframes", "mapping_error_message": ""},
+            {"mapping_error": "jumboframes", "mapping_error_message": ""},
+        ),
+    ],
+)
+def test_coded_facts_become_the_users_sentences(
+    key: Finding, facts: dict[str, str], expected: dict[str, str]
+) -> None:
+    values = placeholders(key, "Den", "http://x", facts, english_phrases())
+    assert {name: values[name] for name in expected} == expected
+    assert values["name"] == "Den"

@@ -30,7 +30,7 @@ def assert_clean(text: str, where: str) -> None:
 async def test_token_in_no_state_repair_or_diagnostics(
     hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
 ) -> None:
-    coordinator = setup_entry.runtime_data.coordinator
+    coordinator = setup_entry.runtime_data
     for scenario in SCENARIOS:
         network.apply(scenario)
         await coordinator.async_refresh()

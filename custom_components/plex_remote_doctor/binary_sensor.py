@@ -75,6 +75,4 @@ class DoctorBinarySensor(PlexRemoteDoctorEntity, BinarySensorEntity):
     @property
     def is_on(self) -> bool | None:
         """The fact, or None when it was not measured."""
-        if (data := self.coordinator.data) is None:  # before the first check
-            return None
-        return self.entity_description.is_on_fn(data)
+        return self.entity_description.is_on_fn(self.coordinator.data)

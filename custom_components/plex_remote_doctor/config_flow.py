@@ -13,6 +13,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
+from homeassistant.const import CONF_SCAN_INTERVAL, CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -39,12 +40,7 @@ from .const import (
     CONF_PUBLIC_IP_URL,
     CONF_ROUTER_UDN,
     CONF_ROUTER_URL,
-    CONF_SCAN_INTERVAL,
-    CONF_TOKEN,
-    CONF_URL,
-    CONF_VERIFY_SSL,
     DEFAULT_CONFIRM_CHECKS,
-    DEFAULT_PLEX_TV_URL,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
     LOGGER,
@@ -55,8 +51,9 @@ from .const import (
 from .doctor.errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
 from .doctor.evidence import PlexIdentity
 from .doctor.plex import PlexServer
-from .doctor.plex_tv import PlexPin, PlexTv, PlexTvSignIn, sign_in_url
+from .doctor.plex_tv import DEFAULT_PLEX_TV_URL, PlexPin, PlexTv, PlexTvSignIn, sign_in_url
 from .doctor.router import IGD_DEVICE_TYPES, RouterInfo, describe
+from .listeners import async_router_moved
 
 # Home Assistant's own Plex integration keeps its server's URL and token here.
 HA_PLEX_DOMAIN = "plex"
@@ -94,11 +91,6 @@ def _router_errors(err: DoctorError) -> dict[str, str]:
     if isinstance(err, DoctorConnectionError):
         return {CONF_ROUTER_URL: "cannot_connect"}
     return {CONF_ROUTER_URL: "not_igd"}
-
-
-def _is_errors(result: object) -> bool:
-    """A step helper returned form errors, not a flow result."""
-    return isinstance(result, dict) and "type" not in result
 
 
 def _valid_url(value: str) -> bool:
@@ -139,8 +131,8 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def _use_server(
         self, url: str, token: str, verify_ssl: bool, plex_tv_url: str | None = None
-    ) -> ConfigFlowResult | dict[str, str]:
-        """Validate a server, make it this flow's, go on to the router; errors otherwise."""
+    ) -> dict[str, str]:
+        """Validate a server and make it this flow's; the form's errors when it fails."""
         try:
             identity = await _validate_server(self.hass, url, token, verify_ssl)
         except DoctorError as err:
@@ -151,7 +143,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             self._server[CONF_PLEX_TV_URL] = plex_tv_url.rstrip("/")
         self._abort_if_unique_id_configured(updates=self._server)
         self._title = identity.friendly_name or URL(url).host or url
-        return await self.async_step_router()
+        return {}
 
     async def async_step_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask for the server's URL and its owner's token."""
@@ -168,12 +160,11 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
             else:
                 if public_ip_url:
                     self._options[CONF_PUBLIC_IP_URL] = public_ip_url
-                result = await self._use_server(
+                errors = await self._use_server(
                     url, user_input[CONF_TOKEN], user_input[CONF_VERIFY_SSL], plex_tv_url
                 )
-                if not _is_errors(result):
-                    return result  # type: ignore[return-value]
-                errors = result  # type: ignore[assignment]
+                if not errors:
+                    return await self.async_step_router()
         defaults = user_input or {}
         return self.async_show_form(
             step_id="manual",
@@ -219,10 +210,9 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None and user_input.get("server") in servers:
             _name, url, token, verify_ssl = servers[user_input["server"]]
-            result = await self._use_server(url.rstrip("/"), token, verify_ssl)
-            if not _is_errors(result):
-                return result  # type: ignore[return-value]
-            errors = result  # type: ignore[assignment]
+            errors = await self._use_server(url.rstrip("/"), token, verify_ssl)
+            if not errors:
+                return await self.async_step_router()
         options = [
             SelectOptionDict(value=entry_id, label=f"{name} ({url})")
             for entry_id, (name, url, _t, _v) in servers.items()
@@ -295,12 +285,11 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None and user_input.get("server") in servers:
             server = servers[user_input["server"]]
             url = str(server.best_url()).rstrip("/")
-            result = await self._use_server(
+            errors = await self._use_server(
                 url, server.access_token or self._account_token, True, DEFAULT_PLEX_TV_URL
             )
-            if not _is_errors(result):
-                return result  # type: ignore[return-value]
-            errors = result  # type: ignore[assignment]
+            if not errors:
+                return await self.async_step_router()
         options = [
             SelectOptionDict(value=server_id, label=server.name) for server_id, server in servers.items()
         ]
@@ -399,11 +388,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         # miniupnpd takes a new HTTP port on every restart: follow the router by UDN.
         for entry in self._async_current_entries(include_ignore=False):
             if entry.data.get(CONF_ROUTER_UDN) == udn and entry.data.get(CONF_ROUTER_URL) != location:
-                LOGGER.info("%s: router %s moved to %s", entry.title, udn, location)
-                self.hass.config_entries.async_update_entry(
-                    entry, data={**entry.data, CONF_ROUTER_URL: location}
-                )
-                self.hass.config_entries.async_schedule_reload(entry.entry_id)
+                async_router_moved(self.hass, entry, location)
         if self._async_current_entries(include_ignore=True):
             # A doctor is already set up; a router is no reason to offer another.
             return self.async_abort(reason="already_configured")

@@ -9,19 +9,15 @@ from typing import Final
 DOMAIN: Final = "plex_remote_doctor"
 LOGGER = logging.getLogger(__package__)
 
-# entry.data
-CONF_URL: Final = "url"
-CONF_TOKEN: Final = "token"  # noqa: S105 - a key name, not a secret
-CONF_VERIFY_SSL: Final = "verify_ssl"
+# entry.data: url, token and verify_ssl are homeassistant.const's CONF_URL, CONF_TOKEN and
+# CONF_VERIFY_SSL; options: scan_interval is its CONF_SCAN_INTERVAL.
 CONF_ROUTER_URL: Final = "router_url"
 CONF_PLEX_TV_URL: Final = "plex_tv_url"
 
 # entry.options
 CONF_PUBLIC_IP_URL: Final = "public_ip_url"
-CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_CONFIRM_CHECKS: Final = "confirm_checks"
 
-DEFAULT_PLEX_TV_URL: Final = "https://plex.tv"
 DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=300)
 DEFAULT_CONFIRM_CHECKS: Final = 2
 CONF_ROUTER_UDN: Final = "router_udn"  # beside router_url: finds the router again by SSDP
@@ -35,8 +31,5 @@ EVENT_DEBOUNCE_SECONDS: Final = 2.0
 
 # Router event subscriptions last 30 minutes; renew well before.
 ROUTER_EVENTS_RENEWAL: Final = timedelta(minutes=20)
-
-# plex.tv runs an expensive, rate-limited test on every refreshReachability.
-RETRY_COOLDOWN: Final = timedelta(seconds=60)
 
 DOCUMENTATION_URL: Final = "https://github.com/plex-remote-doctor/plex-remote-doctor"

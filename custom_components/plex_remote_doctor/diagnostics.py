@@ -12,9 +12,9 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
+from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_TOKEN
 from .coordinator import PlexRemoteDoctorConfigEntry
 from .doctor.evidence import Evidence
 from .doctor.network import is_public
@@ -66,10 +66,9 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: PlexRemoteDoctorConfigEntry
 ) -> dict[str, Any]:
     """Entry, evidence, diagnosis and issue state of one server."""
-    runtime = entry.runtime_data
-    coordinator = runtime.coordinator
+    coordinator = entry.runtime_data
     data = coordinator.data
-    if data is None:  # Home Assistant is still starting: no check yet
+    if not data.checked:  # Home Assistant is still starting: no check yet
         return {
             "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT)
         }
@@ -77,7 +76,7 @@ async def async_get_config_entry_diagnostics(
     report = {
         "entry": {"data": dict(entry.data), "options": dict(entry.options), "title": entry.title},
         "last_check_succeeded": coordinator.last_update_success,
-        "notifications_connected": runtime.notifications.connected.is_set(),
+        "notifications_connected": coordinator.listeners.notifications.connected.is_set(),
         "evidence": _plain(data.evidence),
         "diagnosis": {
             "status": _plain(data.diagnosis.status),

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from homeassistant.const import CONF_URL
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import CONF_URL, DOMAIN
+from .const import DOMAIN
 from .coordinator import DoctorData, PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator
 
 
@@ -38,11 +39,11 @@ class PlexRemoteDoctorEntity(CoordinatorEntity[PlexRemoteDoctorCoordinator]):
 
     def __init__(self, entry: PlexRemoteDoctorConfigEntry, description: DoctorEntityDescription) -> None:
         """Name the entity after its key; one device per Plex server."""
-        coordinator = entry.runtime_data.coordinator
+        coordinator = entry.runtime_data
         super().__init__(coordinator)
         self.entity_description = description
         self._attr_unique_id = f"{entry.unique_id}_{description.key}"
-        identity = coordinator.identity
+        identity = coordinator.doctor.identity
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, str(entry.unique_id))},
             name=entry.title,
@@ -56,4 +57,4 @@ class PlexRemoteDoctorEntity(CoordinatorEntity[PlexRemoteDoctorCoordinator]):
     def available(self) -> bool:
         """Unavailable when the check failed, or its evidence source is down."""
         data = self.coordinator.data
-        return super().available and data is not None and self.entity_description.available_fn(data)
+        return super().available and data.checked and self.entity_description.available_fn(data)

@@ -5,67 +5,28 @@ row, and deleted only when a check with the evidence it needs shows it no longer
 A check that lacks that evidence (a probe failed, Plex is mapping) changes nothing, so
 a flaky router or a Plex restart never raises or clears a repair. Issues are persistent:
 after a Home Assistant restart they stay until a check disproves them.
+
+Severity, fixability and placeholders come from the finding's row in
+``doctor.diagnose``; every sentence comes from strings.json. Facts that name a variant
+(why the account is at fault, which single-NAT check is missing) are codes, turned into
+the user's language from the ``selector`` section when the issue is written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 
 from .const import DOCUMENTATION_URL, DOMAIN
-from .doctor.diagnose import Diagnosis, Finding, Verdict, WarningKey
+from .doctor.diagnose import ROWS, Diagnosis, Finding, Verdict, WarningKey
 
 type IssueKey = Finding | WarningKey
 
-SEVERITY: dict[IssueKey, ir.IssueSeverity] = {
-    Finding.PLEX_UNREACHABLE: ir.IssueSeverity.ERROR,
-    Finding.NOT_SIGNED_IN: ir.IssueSeverity.ERROR,
-    Finding.REMOTE_ACCESS_DISABLED: ir.IssueSeverity.WARNING,
-    Finding.CGNAT: ir.IssueSeverity.ERROR,
-    Finding.DOUBLE_NAT: ir.IssueSeverity.ERROR,
-    Finding.WAN_IP_NOT_PUBLIC: ir.IssueSeverity.WARNING,
-    Finding.PLEX_PUBLIC_IP_MISMATCH: ir.IssueSeverity.ERROR,
-    Finding.MAPPING_FAILED: ir.IssueSeverity.ERROR,
-    Finding.UPNP_STALE: ir.IssueSeverity.ERROR,
-    Finding.PORT_FORWARD_WRONG_TARGET: ir.IssueSeverity.ERROR,
-    Finding.PORT_BLOCKED: ir.IssueSeverity.ERROR,
-    Finding.PLEX_REPORTED_ERROR: ir.IssueSeverity.WARNING,
-    Finding.ACCOUNT_ISSUE: ir.IssueSeverity.WARNING,
-    WarningKey.DEFAULT_PORT_EXPOSED: ir.IssueSeverity.WARNING,
-}
-
-# Findings whose Plex side a fix flow can change (after the user confirms).
-FIXABLE: frozenset[IssueKey] = frozenset(
-    {
-        Finding.REMOTE_ACCESS_DISABLED,
-        Finding.MAPPING_FAILED,
-        Finding.UPNP_STALE,
-        WarningKey.DEFAULT_PORT_EXPOSED,
-    }
-)
-
-# Every placeholder any repair text uses, so that none is ever shown raw.
-_PLACEHOLDER_DEFAULTS = {
-    "wan_ip": "unknown",
-    "public_ip": "unknown",
-    "plex_public_address": "unknown",
-    "lan_ip": "unknown",
-    "internal_port": "32400",
-    "external_port": "unknown",
-    "forward_target": "unknown",
-    "mapping_error": "",
-    "mapping_error_message": "",
-    "sign_in_state": "unknown",
-    "reason": "",
-    "nat_check": "",
-}
-
-_ACCOUNT_REASONS = {
-    "myplexgone": "Plex reports that the server's plex.tv account is gone (myplexgone).",
-    "publisherror": "Plex could not publish the server to plex.tv (publisherror).",
-    "not_listed": "plex.tv does not list this server among the account's resources.",
-    "not_present": "plex.tv lists this server but sees it offline.",
-}
+# Placeholders whose empty value is itself the evidence (Plex gave no message).
+_MAY_BE_EMPTY = frozenset({"mapping_error_message"})
 
 
 def issue_id(unique_id: str, key: IssueKey) -> str:
@@ -73,22 +34,41 @@ def issue_id(unique_id: str, key: IssueKey) -> str:
     return f"{unique_id}_{key}"
 
 
-def placeholders(name: str, url: str, facts: dict[str, str]) -> dict[str, str]:
+class Phrases:
+    """Translated sentences for coded facts, from strings.json's ``selector`` section."""
+
+    def __init__(self, translations: Mapping[str, str]) -> None:
+        """``translations`` as Home Assistant flattens them."""
+        self._translations = translations
+
+    @classmethod
+    async def async_load(cls, hass: HomeAssistant) -> Phrases:
+        """The phrases in Home Assistant's language (English where one is missing)."""
+        return cls(await async_get_translations(hass, hass.config.language, "selector", {DOMAIN}))
+
+    def get(self, selector: str, option: str) -> str:
+        """One option's text; the code itself if strings.json lacks it."""
+        key = f"component.{DOMAIN}.selector.{selector}.options.{option}"
+        return self._translations.get(key, option)
+
+
+def placeholders(
+    key: IssueKey, name: str, url: str, facts: Mapping[str, str], phrases: Phrases
+) -> dict[str, str]:
     """The repair's placeholders: the measured evidence the finding rests on."""
-    values = (
-        _PLACEHOLDER_DEFAULTS
-        | {key: value for key, value in facts.items() if value}
-        | {"name": name, "url": url}
-    )
+    unknown = phrases.get("evidence", "unknown")
+    values = dict.fromkeys(ROWS[key].placeholders, unknown)
+    values |= {fact: value for fact, value in facts.items() if value or fact in _MAY_BE_EMPTY}
+    values |= {"name": name, "url": url}
     if "unverified" in facts:
+        missing = [phrases.get("nat_check_missing", code) for code in facts["unverified"].split(",") if code]
         values["nat_check"] = (
-            f"Single NAT could not be proven ({facts['unverified']} missing): rule out CGNAT and double NAT on "
-            "the router's status page first."
-            if facts["unverified"]
-            else "Single NAT is proven: the router's WAN IP is the public IP."
+            phrases.get("nat_check", "unverified").replace("{checks}", ", ".join(missing))
+            if missing
+            else phrases.get("nat_check", "proven")
         )
     if "reason" in facts:
-        values["reason"] = _ACCOUNT_REASONS.get(facts["reason"], facts["reason"])
+        values["reason"] = phrases.get("account_issue_reason", facts["reason"])
     return values
 
 
@@ -106,7 +86,7 @@ class IssueTracker:
         self._placeholders: dict[IssueKey, dict[str, str]] = {}
         registry = ir.async_get(hass)
         self._raised: set[IssueKey] = {
-            key for key in SEVERITY if registry.async_get_issue(DOMAIN, issue_id(unique_id, key)) is not None
+            key for key in ROWS if registry.async_get_issue(DOMAIN, issue_id(unique_id, key)) is not None
         }
 
     @property
@@ -114,12 +94,13 @@ class IssueTracker:
         """Keys whose issue is in the registry."""
         return frozenset(self._raised)
 
-    def update(self, diagnosis: Diagnosis, confirm_checks: int) -> None:
+    async def async_update(self, diagnosis: Diagnosis, confirm_checks: int) -> None:
         """Count, raise and delete from one check's diagnosis."""
         active: set[IssueKey] = set(diagnosis.warnings)
         if diagnosis.finding is not None and diagnosis.finding is not Finding.OK:
             active.add(diagnosis.finding)
-        for key in SEVERITY:
+        phrases: Phrases | None = None
+        for key in ROWS:
             outcome = diagnosis.outcomes.get(key)
             verdict = outcome.verdict if outcome is not None else Verdict.UNKNOWN
             if verdict is Verdict.CLEAR:
@@ -128,7 +109,8 @@ class IssueTracker:
             elif verdict is Verdict.HOLDS and key in active and outcome is not None:
                 self._streaks[key] = self._streaks.get(key, 0) + 1
                 if self._streaks[key] >= confirm_checks or key in self._raised:
-                    self._create(key, placeholders(self._name, self._url, dict(outcome.facts)))
+                    phrases = phrases or await Phrases.async_load(self._hass)
+                    self._create(key, placeholders(key, self._name, self._url, outcome.facts, phrases))
             elif key not in active and isinstance(key, Finding) and diagnosis.finding is not None:
                 # Another layer is the diagnosis on this check: "consecutive" is broken.
                 self._streaks.pop(key, None)
@@ -141,15 +123,16 @@ class IssueTracker:
     def _create(self, key: IssueKey, values: dict[str, str]) -> None:
         if key in self._raised and self._placeholders.get(key) == values:
             return  # unchanged: no registry write
+        row = ROWS[key]
         ir.async_create_issue(
             self._hass,
             DOMAIN,
             issue_id(self._unique_id, key),
             data={"entry_id": self._entry_id, "key": str(key)},
-            is_fixable=key in FIXABLE,
+            is_fixable=row.fix is not None,
             is_persistent=True,
             learn_more_url=f"{DOCUMENTATION_URL}#{key}",
-            severity=SEVERITY[key],
+            severity=ir.IssueSeverity(row.severity.value),
             translation_key=str(key),
             translation_placeholders=values,
         )

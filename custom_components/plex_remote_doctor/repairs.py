@@ -6,6 +6,7 @@ suggests a DMZ for the server or turning a firewall off.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow, RepairsFlowResult
@@ -17,10 +18,9 @@ import probatio as vol
 
 from .const import DOMAIN, LOGGER
 from .coordinator import PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator
-from .doctor.diagnose import Finding, WarningKey
+from .doctor.diagnose import ROWS, Finding, Fix, WarningKey
 from .doctor.errors import DoctorError
 from .doctor.evidence import PLEX_DEFAULT_PORT
-from .doctor.plex import PREF_MANUAL_PORT_MAPPING_MODE, PREF_MANUAL_PORT_MAPPING_PORT, PREF_PUBLISH_SERVER
 
 CONF_EXTERNAL_PORT = "external_port"
 SUGGESTED_EXTERNAL_PORT = 32500
@@ -48,12 +48,12 @@ class _PlexSettingsFlow(RepairsFlow):
 
     @property
     def coordinator(self) -> PlexRemoteDoctorCoordinator:
-        return self.entry.runtime_data.coordinator
+        return self.entry.runtime_data
 
-    async def _apply(self, settings: dict[str, str | int | bool]) -> str | None:
-        """Write Plex settings, then ask for a retry; return an error key or None."""
+    async def _apply(self, change: Awaitable[None]) -> str | None:
+        """Change Plex's settings, then ask for a retry; return an error key or None."""
         try:
-            await self.coordinator.plex.set_prefs(settings)
+            await change
         except DoctorError as err:
             LOGGER.warning("%s: could not change Plex settings: %s", self.entry.title, err)
             return "cannot_change"
@@ -77,7 +77,7 @@ class EnableRemoteAccessFlow(_PlexSettingsFlow):
         """Turn remote access on once the user confirms."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            error = await self._apply({PREF_PUBLISH_SERVER: True})
+            error = await self._apply(self.coordinator.doctor.enable_remote_access())
             if error is None:
                 return self.async_create_entry(data={})
             errors["base"] = error
@@ -127,9 +127,7 @@ class ManualPortFlow(_PlexSettingsFlow):
         """Set manual mode on the chosen port once the user confirms."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            error = await self._apply(
-                {PREF_MANUAL_PORT_MAPPING_MODE: True, PREF_MANUAL_PORT_MAPPING_PORT: self.port}
-            )
+            error = await self._apply(self.coordinator.doctor.use_manual_port(self.port))
             if error is None:
                 return await self.async_step_forward()
             errors["base"] = error
@@ -150,11 +148,9 @@ class ManualPortFlow(_PlexSettingsFlow):
         )
 
 
-FLOWS: dict[str, type[_PlexSettingsFlow]] = {
-    Finding.REMOTE_ACCESS_DISABLED: EnableRemoteAccessFlow,
-    Finding.MAPPING_FAILED: ManualPortFlow,
-    Finding.UPNP_STALE: ManualPortFlow,
-    WarningKey.DEFAULT_PORT_EXPOSED: ManualPortFlow,
+FLOWS: dict[Fix, type[_PlexSettingsFlow]] = {
+    Fix.ENABLE_REMOTE_ACCESS: EnableRemoteAccessFlow,
+    Fix.MANUAL_PORT: ManualPortFlow,
 }
 
 
@@ -166,8 +162,8 @@ async def async_create_fix_flow(
     key = str((data or {}).get("key"))
     entry = hass.config_entries.async_get_entry(entry_id)
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    if entry is None or key not in FLOWS or not hasattr(entry, "runtime_data"):
+    row = {str(row.key): row for row in ROWS.values()}.get(key)
+    if entry is None or row is None or row.fix is None or not hasattr(entry, "runtime_data"):
         return ConfirmRepairFlow()
-    finding: Finding | WarningKey = WarningKey(key) if key in WarningKey else Finding(key)
     values = dict(issue.translation_placeholders or {}) if issue is not None else {}
-    return FLOWS[key](entry, finding, values)
+    return FLOWS[row.fix](entry, row.key, values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
 from homeassistant.const import EntityCategory
@@ -26,8 +27,9 @@ class DoctorSensorEntityDescription(DoctorEntityDescription, SensorEntityDescrip
     value_fn: Callable[[DoctorData], StateType]
 
 
-def _text(value: object | None) -> str | None:
-    return None if value is None else str(value)
+def _address(address: IPv4Address | None) -> str | None:
+    """An address as the sensor's text state."""
+    return None if address is None else str(address)
 
 
 SENSORS: tuple[DoctorSensorEntityDescription, ...] = (
@@ -37,14 +39,14 @@ SENSORS: tuple[DoctorSensorEntityDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=[status.value for status in RemoteAccessStatus],
         available_fn=server_answers,
-        value_fn=lambda data: _text(data.diagnosis.status),
+        value_fn=lambda data: data.diagnosis.status,
     ),
     DoctorSensorEntityDescription(
         key="diagnosis",
         translation_key="diagnosis",
         device_class=SensorDeviceClass.ENUM,
         options=[finding.value for finding in Finding],
-        value_fn=lambda data: _text(data.diagnosis.finding),
+        value_fn=lambda data: data.diagnosis.finding,
     ),
     DoctorSensorEntityDescription(
         key="mapping_state",
@@ -53,33 +55,37 @@ SENSORS: tuple[DoctorSensorEntityDescription, ...] = (
         options=[state.value for state in MappingState],
         entity_category=EntityCategory.DIAGNOSTIC,
         available_fn=server_answers,
-        value_fn=lambda data: _text(data.evidence.account and data.evidence.account.mapping_state),
+        value_fn=lambda data: data.evidence.account.mapping_state if data.evidence.account else None,
     ),
     DoctorSensorEntityDescription(
         key="router_wan_ip",
         translation_key="router_wan_ip",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data: _text(data.evidence.router and data.evidence.router.wan_ip),
+        value_fn=lambda data: _address(data.evidence.router.wan_ip if data.evidence.router else None),
     ),
     DoctorSensorEntityDescription(
         key="public_ip",
         translation_key="public_ip",
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=lambda data: _text(data.evidence.public_ip),
+        value_fn=lambda data: _address(data.evidence.public_ip),
     ),
     DoctorSensorEntityDescription(
         key="plex_public_address",
         translation_key="plex_public_address",
         entity_category=EntityCategory.DIAGNOSTIC,
         available_fn=server_answers,
-        value_fn=lambda data: _text(data.evidence.account and data.evidence.account.public_address),
+        value_fn=lambda data: _address(
+            data.evidence.account.public_address if data.evidence.account else None
+        ),
     ),
     DoctorSensorEntityDescription(
         key="server_lan_ip",
         translation_key="server_lan_ip",
         entity_category=EntityCategory.DIAGNOSTIC,
         available_fn=server_answers,
-        value_fn=lambda data: _text(data.evidence.account and data.evidence.account.private_address),
+        value_fn=lambda data: _address(
+            data.evidence.account.private_address if data.evidence.account else None
+        ),
     ),
     DoctorSensorEntityDescription(
         key="external_port",
@@ -108,6 +114,4 @@ class DoctorSensor(PlexRemoteDoctorEntity, SensorEntity):
     @property
     def native_value(self) -> StateType:
         """The value, or None when it was not measured."""
-        if (data := self.coordinator.data) is None:  # before the first check
-            return None
-        return self.entity_description.value_fn(data)
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -245,7 +245,7 @@ def test_every_finding_has_a_near_miss_row() -> None:
         ({**MANUAL, **UNREACHABLE}, {"unverified": "", "external_port": "32500", "internal_port": "32400"}),
         (
             {**MANUAL, "router": False, "public_ip": None, "plex_public": None, **UNREACHABLE},
-            {"unverified": "router WAN IP (no UPnP router answered), public IP"},
+            {"unverified": "router_unanswered,public_ip"},
         ),
     ],
 )

@@ -281,7 +281,7 @@ async def test_home_assistant_against_miniupnpd(hass: HomeAssistant, allow_lab: 
 
             # The router is renumbered (the provider hands out another CGNAT address):
             # GENA brings it to Home Assistant without a poll.
-            router_events = entry.runtime_data.router_events
+            router_events = entry.runtime_data.listeners.router_events
             assert router_events is not None
             async with asyncio.timeout(5):
                 while not router_events.subscribed:  # noqa: ASYNC110 - a subscription in the background

@@ -1,6 +1,8 @@
 """The runbook "Plex remote access not working" as rules over typed evidence.
 
-Rules are listed in the runbook's layer order; the first that holds is the diagnosis.
+``FINDINGS`` lists one row per finding in the runbook's layer order: its rule, whether
+it explains a failure, its severity, its fix and the placeholders its repair quotes.
+The first finding that holds is the diagnosis.
 Each rule answers HOLDS (with the facts it rests on), CLEAR (the evidence it needs
 shows it does not hold) or UNKNOWN (that evidence is missing). Repairs use the three
 answers: only HOLDS confirms, only CLEAR deletes, UNKNOWN leaves a repair as it is.
@@ -48,6 +50,23 @@ class WarningKey(StrEnum):
     DEFAULT_PORT_EXPOSED = "default_port_exposed"
 
 
+class NatCheck(StrEnum):
+    """A check that single NAT could not be proven without (``port_blocked``)."""
+
+    ROUTER_UNANSWERED = "router_unanswered"
+    ROUTER_WAN_HIDDEN = "router_wan_hidden"
+    PUBLIC_IP = "public_ip"
+
+
+class AccountReason(StrEnum):
+    """Why ``account_issue`` holds: Plex's own errors, or what plex.tv shows."""
+
+    MYPLEXGONE = "myplexgone"
+    PUBLISHERROR = "publisherror"
+    NOT_LISTED = "not_listed"
+    NOT_PRESENT = "not_present"
+
+
 class RemoteAccessStatus(StrEnum):
     """What Plex Web calls the server's remote access, in four words."""
 
@@ -55,6 +74,20 @@ class RemoteAccessStatus(StrEnum):
     RELAY = "relay"
     UNREACHABLE = "unreachable"
     DISABLED = "disabled"
+
+
+class Severity(StrEnum):
+    """How a finding's repair is shown (Home Assistant's issue severities by name)."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Fix(StrEnum):
+    """What a finding's fix flow changes in Plex, after the user confirms."""
+
+    ENABLE_REMOTE_ACCESS = "enable_remote_access"
+    MANUAL_PORT = "manual_port"
 
 
 class Verdict(StrEnum):
@@ -81,26 +114,11 @@ class Outcome:
 CLEAR = Outcome(Verdict.CLEAR)
 UNKNOWN = Outcome(Verdict.UNKNOWN)
 
-# Network findings explain a failure, so they are judged only while remote access fails.
-NETWORK_FINDINGS = frozenset(
-    {
-        Finding.CGNAT,
-        Finding.DOUBLE_NAT,
-        Finding.WAN_IP_NOT_PUBLIC,
-        Finding.PLEX_PUBLIC_IP_MISMATCH,
-        Finding.MAPPING_FAILED,
-        Finding.UPNP_STALE,
-        Finding.PORT_FORWARD_WRONG_TARGET,
-        Finding.PORT_BLOCKED,
-        Finding.PLEX_REPORTED_ERROR,
-    }
-)
-
 # mappingError values that a specific rule explains; any other is Plex's own word.
 _MAPPING_ERROR_BADAUTH = "badauth"
 _MAPPING_ERROR_DOUBLENAT = "doublenat"
 _MAPPING_ERROR_UNREACHABLE = "unreachable"
-_MAPPING_ERRORS_ACCOUNT = frozenset({"myplexgone", "publisherror"})
+_MAPPING_ERRORS_ACCOUNT = frozenset({AccountReason.MYPLEXGONE, AccountReason.PUBLISHERROR})
 _MAPPING_ERRORS_EXPLAINED = frozenset(
     {_MAPPING_ERROR_BADAUTH, _MAPPING_ERROR_DOUBLENAT, _MAPPING_ERROR_UNREACHABLE} | _MAPPING_ERRORS_ACCOUNT
 )
@@ -216,10 +234,6 @@ def _base_facts(evidence: Evidence) -> dict[str, str]:
     return facts
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
-
-
 # --- raw network facts (what the binary sensors report, whatever the status) -------
 
 
@@ -250,7 +264,7 @@ def double_nat_evidence(evidence: Evidence) -> Outcome:
     wan_ip = router.wan_ip if router is not None else None
     account = evidence.account
     if account is not None and account.mapping_error == _MAPPING_ERROR_DOUBLENAT:
-        return Outcome(Verdict.HOLDS, {"wan_ip": _text(wan_ip)})
+        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip or "")})
     if wan_ip is None:
         return UNKNOWN
     if classify(wan_ip) is AddressClass.PRIVATE:
@@ -269,28 +283,19 @@ def wan_public_ip_match(evidence: Evidence) -> bool | None:
 
 # --- the rules, in layer order --------------------------------------------------
 
-
-@dataclass(frozen=True, slots=True)
-class _Context:
-    evidence: Evidence
-    # True while Plex says remote access fails, None when that is not known.
-    failing: bool | None
+type Rule = Callable[[Evidence], Outcome]
 
 
-type Rule = Callable[[_Context], Outcome]
-
-
-def _plex_unreachable(ctx: _Context) -> Outcome:
-    reachable = ctx.evidence.server_reachable
-    if reachable is None:
+def _plex_unreachable(evidence: Evidence) -> Outcome:
+    if evidence.server_reachable is None:
         return UNKNOWN
-    if reachable:
+    if evidence.server_reachable:
         return CLEAR
-    return Outcome(Verdict.HOLDS, {"url_host": _text(ctx.evidence.server_url_host)})
+    return Outcome(Verdict.HOLDS, {"url_host": evidence.server_url_host or ""})
 
 
-def _not_signed_in(ctx: _Context) -> Outcome:
-    account = ctx.evidence.account
+def _not_signed_in(evidence: Evidence) -> Outcome:
+    account = evidence.account
     if account is None:
         return UNKNOWN
     if account.sign_in_state in (SignInState.NONE, SignInState.INVALID):
@@ -300,59 +305,57 @@ def _not_signed_in(ctx: _Context) -> Outcome:
     return CLEAR
 
 
-def _remote_access_disabled(ctx: _Context) -> Outcome:
-    prefs = ctx.evidence.prefs
+def _remote_access_disabled(evidence: Evidence) -> Outcome:
+    prefs = evidence.prefs
     if prefs is None or prefs.publish_server is None:
         return UNKNOWN
     # A server published only through custom URLs (a reverse proxy) chose that.
     if prefs.publish_server or prefs.custom_connections:
         return CLEAR
-    return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
+    return Outcome(Verdict.HOLDS, _base_facts(evidence))
 
 
-def _with_base_facts(fact: Callable[[Evidence], Outcome]) -> Rule:
+def _with_base_facts(fact: Rule) -> Rule:
     """A network fact as a rule whose facts also name the LAN side (for the repair)."""
 
-    def rule(ctx: _Context) -> Outcome:
-        outcome = fact(ctx.evidence)
+    def rule(evidence: Evidence) -> Outcome:
+        outcome = fact(evidence)
         if outcome.holds:
-            return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | dict(outcome.facts))
+            return Outcome(Verdict.HOLDS, _base_facts(evidence) | dict(outcome.facts))
         return outcome
 
     return rule
 
 
-def _wan_ip_not_public(ctx: _Context) -> Outcome:
-    router = ctx.evidence.router
-    if router is None:
+def _wan_ip_not_public(evidence: Evidence) -> Outcome:
+    if evidence.router is None:
         return UNKNOWN
-    if router.wan_ip is None:
-        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
+    if evidence.router.wan_ip is None:
+        return Outcome(Verdict.HOLDS, _base_facts(evidence))
     return CLEAR
 
 
-def _plex_public_ip_mismatch(ctx: _Context) -> Outcome:
-    account = ctx.evidence.account
-    public_ip = ctx.evidence.public_ip
+def _plex_public_ip_mismatch(evidence: Evidence) -> Outcome:
+    account = evidence.account
+    public_ip = evidence.public_ip
     if account is None or account.public_address is None or public_ip is None:
         return UNKNOWN
     if account.public_address == public_ip:
         return CLEAR
     facts = {"plex_public_address": str(account.public_address), "public_ip": str(public_ip)}
-    return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | facts)
+    return Outcome(Verdict.HOLDS, _base_facts(evidence) | facts)
 
 
-def _mapping_failed(ctx: _Context) -> Outcome:
-    account = ctx.evidence.account
+def _mapping_failed(evidence: Evidence) -> Outcome:
+    account = evidence.account
     if account is None:
         return UNKNOWN
     if account.mapping_state is MappingState.FAILED:
-        return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence))
+        return Outcome(Verdict.HOLDS, _base_facts(evidence))
     return CLEAR
 
 
-def _upnp_stale(ctx: _Context) -> Outcome:
-    evidence = ctx.evidence
+def _upnp_stale(evidence: Evidence) -> Outcome:
     prefs, account = evidence.prefs, evidence.account
     if prefs is None or prefs.manual_port_mapping is None or account is None:
         return UNKNOWN
@@ -368,8 +371,7 @@ def _upnp_stale(ctx: _Context) -> Outcome:
     return Outcome(Verdict.HOLDS, _base_facts(evidence))
 
 
-def _port_forward_wrong_target(ctx: _Context) -> Outcome:
-    evidence = ctx.evidence
+def _port_forward_wrong_target(evidence: Evidence) -> Outcome:
     port = external_port(evidence)
     router = evidence.router
     addresses = plex_lan_addresses(evidence)
@@ -387,41 +389,40 @@ def _port_forward_wrong_target(ctx: _Context) -> Outcome:
     return CLEAR
 
 
-def _port_blocked(ctx: _Context) -> Outcome:
-    evidence = ctx.evidence
+def _port_blocked(evidence: Evidence) -> Outcome:
     account = evidence.account
     if account is None:
         return UNKNOWN
     if account.mapping_error != _MAPPING_ERROR_UNREACHABLE:
         return CLEAR
-    return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"unverified": _unverified_nat_checks(evidence)})
+    unverified = ",".join(_unverified_nat_checks(evidence))
+    return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"unverified": unverified})
 
 
-def _unverified_nat_checks(evidence: Evidence) -> str:
-    """Which checks could not prove single NAT, for the repair text ("" = proven)."""
+def _unverified_nat_checks(evidence: Evidence) -> list[NatCheck]:
+    """The checks that could not prove single NAT, as codes (none = proven)."""
     missing = []
     if evidence.router is None:
-        missing.append("router WAN IP (no UPnP router answered)")
+        missing.append(NatCheck.ROUTER_UNANSWERED)
     elif evidence.router.wan_ip is None:
-        missing.append("router WAN IP (the router hides it)")
+        missing.append(NatCheck.ROUTER_WAN_HIDDEN)
     if reference_public_ip(evidence) is None:
-        missing.append("public IP")
-    return ", ".join(missing)
+        missing.append(NatCheck.PUBLIC_IP)
+    return missing
 
 
-def _plex_reported_error(ctx: _Context) -> Outcome:
-    account = ctx.evidence.account
+def _plex_reported_error(evidence: Evidence) -> Outcome:
+    account = evidence.account
     if account is None:
         return UNKNOWN
     error = account.mapping_error
     if not error or error in _MAPPING_ERRORS_EXPLAINED:
         return CLEAR
-    facts = {"mapping_error": error, "mapping_error_message": _text(account.mapping_error_message)}
-    return Outcome(Verdict.HOLDS, _base_facts(ctx.evidence) | facts)
+    facts = {"mapping_error": error, "mapping_error_message": account.mapping_error_message or ""}
+    return Outcome(Verdict.HOLDS, _base_facts(evidence) | facts)
 
 
-def _account_issue(ctx: _Context) -> Outcome:
-    evidence = ctx.evidence
+def _account_issue(evidence: Evidence) -> Outcome:
     account = evidence.account
     if account is not None and account.mapping_error in _MAPPING_ERRORS_ACCOUNT:
         return Outcome(Verdict.HOLDS, {"reason": account.mapping_error})
@@ -429,51 +430,127 @@ def _account_issue(ctx: _Context) -> Outcome:
         return UNKNOWN
     resource = evidence.plex_tv.resource
     if resource is None:
-        return Outcome(Verdict.HOLDS, {"reason": "not_listed"})
+        return Outcome(Verdict.HOLDS, {"reason": AccountReason.NOT_LISTED})
     if resource.presence is False:
-        return Outcome(Verdict.HOLDS, {"reason": "not_present"})
+        return Outcome(Verdict.HOLDS, {"reason": AccountReason.NOT_PRESENT})
     return CLEAR
-
-
-RULES: tuple[tuple[Finding, Rule], ...] = (
-    (Finding.PLEX_UNREACHABLE, _plex_unreachable),
-    (Finding.NOT_SIGNED_IN, _not_signed_in),
-    (Finding.REMOTE_ACCESS_DISABLED, _remote_access_disabled),
-    (Finding.CGNAT, _with_base_facts(cgnat_evidence)),
-    (Finding.DOUBLE_NAT, _with_base_facts(double_nat_evidence)),
-    (Finding.WAN_IP_NOT_PUBLIC, _wan_ip_not_public),
-    (Finding.PLEX_PUBLIC_IP_MISMATCH, _plex_public_ip_mismatch),
-    (Finding.MAPPING_FAILED, _mapping_failed),
-    (Finding.UPNP_STALE, _upnp_stale),
-    (Finding.PORT_FORWARD_WRONG_TARGET, _port_forward_wrong_target),
-    (Finding.PORT_BLOCKED, _port_blocked),
-    (Finding.PLEX_REPORTED_ERROR, _plex_reported_error),
-    (Finding.ACCOUNT_ISSUE, _account_issue),
-)
 
 
 def _default_port_exposed(evidence: Evidence) -> Outcome:
     prefs, account = evidence.prefs, evidence.account
     if prefs is not None and prefs.publish_server is False:
         return CLEAR
-    exposed_by = []
-    known = False
+    exposed = known = False
     if prefs is not None and prefs.manual_port_mapping is not None:
         known = True
-        if prefs.manual_port_mapping and prefs.manual_port == PLEX_DEFAULT_PORT:
-            exposed_by.append("manual")
+        exposed |= bool(prefs.manual_port_mapping and prefs.manual_port == PLEX_DEFAULT_PORT)
     if account is not None and account.mapping_state is not None:
         known = True
-        if account.mapping_state is MappingState.MAPPED and account.public_port == PLEX_DEFAULT_PORT:
-            exposed_by.append("plex")
+        exposed |= account.mapping_state is MappingState.MAPPED and account.public_port == PLEX_DEFAULT_PORT
     if (mappings := mappings_to_plex(evidence)) is not None:
         known = True
-        if any(mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings):
-            exposed_by.append("router")
-    if exposed_by:
-        facts = _base_facts(evidence) | {"external_port": str(PLEX_DEFAULT_PORT)}
-        return Outcome(Verdict.HOLDS, facts)
+        exposed |= any(mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings)
+    if exposed:
+        return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"external_port": str(PLEX_DEFAULT_PORT)})
     return CLEAR if known else UNKNOWN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    """Everything about one finding or warning: its rule and how its repair looks."""
+
+    key: Finding | WarningKey
+    rule: Rule
+    # A network finding explains a failure: judged only while remote access fails.
+    needs_failure: bool = False
+    severity: Severity = Severity.ERROR
+    fix: Fix | None = None
+    # What its repair text quotes besides {name} and {url}.
+    placeholders: frozenset[str] = frozenset()
+
+
+_LAN = frozenset({"lan_ip", "internal_port"})
+
+# The runbook, top to bottom: the first finding that holds is the diagnosis.
+FINDINGS: tuple[Row, ...] = (
+    Row(key=Finding.PLEX_UNREACHABLE, rule=_plex_unreachable),
+    Row(key=Finding.NOT_SIGNED_IN, rule=_not_signed_in, placeholders=frozenset({"sign_in_state"})),
+    Row(
+        key=Finding.REMOTE_ACCESS_DISABLED,
+        rule=_remote_access_disabled,
+        severity=Severity.WARNING,
+        fix=Fix.ENABLE_REMOTE_ACCESS,
+    ),
+    Row(
+        key=Finding.CGNAT,
+        rule=_with_base_facts(cgnat_evidence),
+        needs_failure=True,
+        placeholders=frozenset({"wan_ip", "public_ip"}),
+    ),
+    Row(
+        key=Finding.DOUBLE_NAT,
+        rule=_with_base_facts(double_nat_evidence),
+        needs_failure=True,
+        placeholders=frozenset({"wan_ip"}),
+    ),
+    Row(
+        key=Finding.WAN_IP_NOT_PUBLIC,
+        rule=_wan_ip_not_public,
+        needs_failure=True,
+        severity=Severity.WARNING,
+    ),
+    Row(
+        key=Finding.PLEX_PUBLIC_IP_MISMATCH,
+        rule=_plex_public_ip_mismatch,
+        needs_failure=True,
+        placeholders=frozenset({"plex_public_address", "public_ip"}),
+    ),
+    Row(
+        key=Finding.MAPPING_FAILED,
+        rule=_mapping_failed,
+        needs_failure=True,
+        fix=Fix.MANUAL_PORT,
+        placeholders=_LAN,
+    ),
+    Row(key=Finding.UPNP_STALE, rule=_upnp_stale, needs_failure=True, fix=Fix.MANUAL_PORT, placeholders=_LAN),
+    Row(
+        key=Finding.PORT_FORWARD_WRONG_TARGET,
+        rule=_port_forward_wrong_target,
+        needs_failure=True,
+        placeholders=_LAN | {"external_port", "forward_target"},
+    ),
+    Row(
+        key=Finding.PORT_BLOCKED,
+        rule=_port_blocked,
+        needs_failure=True,
+        placeholders=_LAN | {"external_port", "nat_check"},
+    ),
+    Row(
+        key=Finding.PLEX_REPORTED_ERROR,
+        rule=_plex_reported_error,
+        needs_failure=True,
+        severity=Severity.WARNING,
+        placeholders=frozenset({"mapping_error", "mapping_error_message"}),
+    ),
+    Row(
+        key=Finding.ACCOUNT_ISSUE,
+        rule=_account_issue,
+        severity=Severity.WARNING,
+        placeholders=frozenset({"reason"}),
+    ),
+)
+
+WARNINGS: tuple[Row, ...] = (
+    Row(
+        key=WarningKey.DEFAULT_PORT_EXPOSED,
+        rule=_default_port_exposed,
+        severity=Severity.WARNING,
+        fix=Fix.MANUAL_PORT,
+        placeholders=_LAN,
+    ),
+)
+
+ROWS: Mapping[Finding | WarningKey, Row] = {row.key: row for row in FINDINGS + WARNINGS}
 
 
 # --- putting it together --------------------------------------------------------
@@ -505,17 +582,16 @@ def _remote_access_failing(evidence: Evidence) -> bool | None:
 
 def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis:
     """Diagnose one check. ``previous`` is kept while Plex is still mapping."""
-    ctx = _Context(evidence=evidence, failing=_remote_access_failing(evidence))
+    failing = _remote_access_failing(evidence)
     outcomes: dict[Finding | WarningKey, Outcome] = {}
-    for key, rule in RULES:
-        if key in NETWORK_FINDINGS and ctx.failing is not True:
-            outcomes[key] = UNKNOWN if ctx.failing is None else CLEAR
+    for row in FINDINGS + WARNINGS:
+        if row.needs_failure and failing is not True:
+            outcomes[row.key] = UNKNOWN if failing is None else CLEAR
         else:
-            outcomes[key] = rule(ctx)
-    outcomes[WarningKey.DEFAULT_PORT_EXPOSED] = _default_port_exposed(evidence)
+            outcomes[row.key] = row.rule(evidence)
 
     status = remote_access_status(evidence)
-    finding, facts = _primary_finding(evidence, ctx, outcomes)
+    finding, facts = _primary_finding(evidence, failing, outcomes)
     mapping_state = evidence.account.mapping_state if evidence.account else None
     if mapping_state is MappingState.WAITING and previous is not None:
         # Plex is mapping right now: its status is in flux, keep the last answer.
@@ -540,7 +616,7 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis
     )
 
 
-_LAYER_ORDER = {finding: index for index, (finding, _rule) in enumerate(RULES)}
+_LAYER_ORDER = {row.key: index for index, row in enumerate(FINDINGS)}
 
 
 def _still_stands(
@@ -559,15 +635,15 @@ def _still_stands(
 
 def _primary_finding(
     evidence: Evidence,
-    ctx: _Context,
+    failing: bool | None,
     outcomes: Mapping[Finding | WarningKey, Outcome],
 ) -> tuple[Finding | None, Mapping[str, str]]:
-    for finding, _rule in RULES:
-        outcome = outcomes[finding]
-        if outcome.holds:
-            return finding, outcome.facts
+    for row in FINDINGS:
+        outcome = outcomes[row.key]
+        if outcome.holds and isinstance(row.key, Finding):
+            return row.key, outcome.facts
     # Nothing holds. Saying "ok" needs Plex's own view; failing without an explanation
     # (Plex has not settled on a mapping state) is not ok either.
-    if evidence.account is None or ctx.failing is None or ctx.failing:
+    if evidence.account is None or failing is None or failing:
         return None, {}
     return Finding.OK, {}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address
 
+from .errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
 from .network import parse_ipv4
 
 PLEX_DEFAULT_PORT = 32400
@@ -134,6 +135,31 @@ class PlexTvView:
     resource: PlexTvResource | None
 
 
+class Cause(StrEnum):
+    """Why a probe gave no evidence."""
+
+    UNREACHABLE = "unreachable"  # refused, reset, timed out, HTTP error
+    REFUSED = "refused"  # the token was refused
+    INVALID = "invalid"  # an answer that is not what the protocol promises
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """A probe's reason for giving no evidence on this check."""
+
+    reason: str
+    cause: Cause
+
+    @classmethod
+    def of(cls, err: DoctorError) -> Missing:
+        """The reason a typed probe error stands for."""
+        if isinstance(err, DoctorAuthenticationError):
+            return cls(str(err), Cause.REFUSED)
+        if isinstance(err, DoctorConnectionError):
+            return cls(str(err), Cause.UNREACHABLE)
+        return cls(str(err), Cause.INVALID)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
     """Everything one check measured."""
@@ -149,4 +175,4 @@ class Evidence:
     public_ip: IPv4Address | None = None
     plex_tv: PlexTvView | None = None
     # Why a probe gave no evidence, by probe name, for logs and diagnostics.
-    missing: Mapping[str, str] = field(default_factory=dict)
+    missing: Mapping[str, Missing] = field(default_factory=dict)

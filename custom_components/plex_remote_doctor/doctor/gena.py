@@ -52,7 +52,6 @@ class RouterEvents:
         # Last value of each evented variable: the initial event of a subscription only
         # sets these; later events ask for a check when a value really changed.
         self._last: dict[str, object] = {}
-        self.events = 0
 
     @property
     def subscribed(self) -> bool:
@@ -116,5 +115,4 @@ class RouterEvents:
                 changed = True
             self._last[variable.name] = variable.value
         if changed:
-            self.events += 1
             self._on_change()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import aiohttp
 
@@ -28,15 +27,6 @@ async def read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes
     return b"".join(chunks)
 
 
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """A response that arrived whole."""
-
-    status: int
-    body: bytes
-    content_type: str
-
-
 async def request(
     session: aiohttp.ClientSession,
     method: str,
@@ -48,8 +38,8 @@ async def request(
     verify_ssl: bool = True,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
-) -> Reply:
-    """Send one request; raise a DoctorError subclass for anything but a 2xx body.
+) -> bytes:
+    """Send one request; return the whole body of a 2xx answer, else raise a DoctorError.
 
     ``what`` names the peer in messages; URLs are left out of them since a caller may
     have put a secret in one.
@@ -71,7 +61,7 @@ async def request(
                 body = await read_capped(response, max_bytes)
                 if body is None:
                     raise DoctorResponseError(f"{what}: body larger than {max_bytes} bytes")
-                return Reply(response.status, body, response.content_type)
+                return body
     except TimeoutError:
         raise DoctorConnectionError(f"{what}: no answer within {timeout:g} s") from None
     except aiohttp.ClientError as err:

@@ -64,7 +64,6 @@ class PlexNotifications:
         self._verify_ssl = verify_ssl
         self._backoff = backoff
         self.connected = asyncio.Event()
-        self.connections = 0
 
     def __repr__(self) -> str:
         """Show the endpoint, never the token."""
@@ -94,7 +93,6 @@ class PlexNotifications:
             max_msg_size=_MAX_MESSAGE_BYTES,
             ssl=self._verify_ssl,
         ) as websocket:
-            self.connections += 1
             self.connected.set()
             _LOGGER.debug("Listening to Plex notifications at %s", self._url)
             async for message in websocket:

@@ -163,7 +163,7 @@ class PlexServer:
     async def _request(
         self, method: str, path: str, what: str, params: Mapping[str, str] | None = None
     ) -> bytes:
-        reply = await request(
+        return await request(
             self._session,
             method,
             f"{self.url}{path}",
@@ -173,7 +173,6 @@ class PlexServer:
             verify_ssl=self._verify_ssl,
             timeout=self._timeout,
         )
-        return reply.body
 
     async def identity(self) -> PlexIdentity:
         """Who the server is; needs no token but proves the URL."""

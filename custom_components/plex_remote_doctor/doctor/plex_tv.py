@@ -189,7 +189,7 @@ class PlexTv:
         return f"PlexTv({self.url!r})"
 
     async def _resources_body(self) -> bytes:
-        reply = await request(
+        return await request(
             self._session,
             "GET",
             f"{self.url}{RESOURCES_PATH}",
@@ -198,7 +198,6 @@ class PlexTv:
             params={"includeHttps": "1", "includeRelay": "1"},
             timeout=self._timeout,
         )
-        return reply.body
 
     async def resources(self) -> tuple[PlexTvResource, ...]:
         """The account's resources (servers and players)."""
@@ -228,7 +227,7 @@ class PlexTvSignIn:
 
     async def create_pin(self) -> PlexPin:
         """A new strong PIN to link on app.plex.tv."""
-        reply = await request(
+        body = await request(
             self._session,
             "POST",
             f"{self.url}{PINS_PATH}",
@@ -236,11 +235,11 @@ class PlexTvSignIn:
             headers=self._headers,
             params={"strong": "true"},
         )
-        return parse_pin(reply.body)
+        return parse_pin(body)
 
     async def check_pin(self, pin: PlexPin) -> PlexPin:
         """The PIN as it is now; ``auth_token`` is set once the user linked it."""
-        reply = await request(
+        body = await request(
             self._session, "GET", f"{self.url}{PINS_PATH}/{pin.id}", what="plex.tv pin", headers=self._headers
         )
-        return parse_pin(reply.body)
+        return parse_pin(body)

@@ -52,10 +52,8 @@ async def public_ipv4(
     for url in urls:
         what = f"public IP service {url}"
         try:
-            reply = await request(
-                session, "GET", url, what=what, timeout=timeout, max_bytes=_MAX_ANSWER_BYTES
-            )
-            return parse_public_ip(reply.body, what)
+            body = await request(session, "GET", url, what=what, timeout=timeout, max_bytes=_MAX_ANSWER_BYTES)
+            return parse_public_ip(body, what)
         except DoctorError as err:
             _LOGGER.debug("%s", err)
             last_error = err

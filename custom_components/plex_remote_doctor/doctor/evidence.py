@@ -97,11 +97,54 @@ class RouterState:
     """What the UPnP IGD answered. Present only when the router was read."""
 
     # None when the router answered with an empty or 0.0.0.0 external IP, which stock
-    # miniupnpd does for private and CGNAT WAN addresses.
+    # miniupnpd does for private and CGNAT WAN addresses, and while the WAN is down.
     wan_ip: IPv4Address | None
+    # GetStatusInfo's NewConnectionStatus of the service read ("Connected", ...).
     connection_status: str | None = None
     # None when the table could not be read (the router refused or broke mid-walk).
     port_mappings: tuple[PortMapping, ...] | None = None
+    # Which WAN service was read, e.g. "WANPPPConnection:1" (a DSL router often lists an
+    # idle WANIPConnection beside the PPP one that carries traffic), and how it was chosen.
+    service: str | None = None
+    service_choice: str | None = None  # "default" (Layer3Forwarding), "connected", "first"
+
+    @property
+    def connected(self) -> bool | None:
+        """Whether the WAN service that carries traffic says ``Connected``."""
+        if self.connection_status is None:
+            return None
+        return self.connection_status == CONNECTED
+
+
+CONNECTED = "Connected"
+
+
+class CustomUrlResult(StrEnum):
+    """What a ``customConnections`` URL's ``/identity`` answered (no token is sent there)."""
+
+    ANSWERS = "answers"  # this server's machineIdentifier
+    OTHER_SERVER = "other_server"  # another Plex server's identifier
+    HTTP_ERROR = "http_error"  # an HTTP error, or an answer that is not Plex
+    NAME_UNRESOLVED = "name_unresolved"
+    TLS_EXPIRED = "tls_expired"
+    TLS_INVALID = "tls_invalid"  # any other certificate problem (name, issuer, self-signed)
+    # Not definite: the router may not hairpin, or the proxy may be starting.
+    TIMEOUT = "timeout"
+    UNREACHABLE = "unreachable"
+
+    @property
+    def definite(self) -> bool:
+        """Whether this answer proves the URL does not lead to this server."""
+        return self not in (CustomUrlResult.ANSWERS, CustomUrlResult.TIMEOUT, CustomUrlResult.UNREACHABLE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CustomUrlCheck:
+    """One ``customConnections`` URL and what its ``/identity`` answered."""
+
+    url: str
+    result: CustomUrlResult
+    detail: str = ""  # e.g. "HTTP 502", the certificate's problem
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,6 +210,11 @@ class Evidence:
     # The host part of the configured server URL (an IP address or a name).
     server_url_host: str | None = None
     server_url_port: int | None = None
+    # The URL's host as an IPv4 address: the IP itself, the IP inside a plex.direct name,
+    # or the name resolved; in Docker bridge mode this is the host a forward targets.
+    server_url_address: IPv4Address | None = None
+    # The router's own LAN address (the host of its description URL).
+    router_address: IPv4Address | None = None
     # None = not tried; False = the server did not answer on its LAN URL.
     server_reachable: bool | None = None
     account: PlexAccount | None = None
@@ -174,5 +222,8 @@ class Evidence:
     router: RouterState | None = None
     public_ip: IPv4Address | None = None
     plex_tv: PlexTvView | None = None
+    # The customConnections URLs probed this check; None when Plex lists none or the
+    # prefs could not be read.
+    custom_urls: tuple[CustomUrlCheck, ...] | None = None
     # Why a probe gave no evidence, by probe name, for logs and diagnostics.
     missing: Mapping[str, Missing] = field(default_factory=dict)

@@ -17,9 +17,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 import custom_components.plex_remote_doctor  # noqa: F401
 from custom_components.plex_remote_doctor.const import DOMAIN
-
-from .fakes.network import FakeNetwork
-from .fakes.plex_server import TOKEN
+from simulator.network import FakeNetwork
+from simulator.plex_server import TOKEN
 
 # Every token the tests use, the fakes' and the wrong ones tried in flows.
 SECRETS = (TOKEN, "revoked-token-123", "new-token-after-revocation", "wrong-token", "still-wrong")

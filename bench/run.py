@@ -30,9 +30,9 @@ sys.path.insert(0, str(REPO))
 from custom_components.plex_remote_doctor.doctor import router as router_module  # noqa: E402
 from custom_components.plex_remote_doctor.doctor.router import Router  # noqa: E402
 from demo.run import HomeAssistantClient, start_home_assistant, write_config  # noqa: E402
-from tests.fakes.igd import FakeIgd, IgdState, Mapping  # noqa: E402
-from tests.fakes.network import LAN_IP, FakeNetwork  # noqa: E402
-from tests.fakes.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account  # noqa: E402
+from simulator.igd import FakeIgd, IgdState, Mapping  # noqa: E402
+from simulator.network import LAN_IP, FakeNetwork  # noqa: E402
+from simulator.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account  # noqa: E402
 
 HOST = "127.0.0.1"
 REMOTE_ACCESS = "binary_sensor.living_room_plex_remote_access"

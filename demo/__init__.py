@@ -1,1 +1,1 @@
-"""The demo: a real Home Assistant against the simulated home network of tests/fakes."""
+"""The demo: a real Home Assistant against the simulated home network of ``simulator``."""

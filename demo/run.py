@@ -24,7 +24,7 @@ from aiohttp import web
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.fakes.network import SCENARIOS, FakeNetwork  # noqa: E402
+from simulator.network import SCENARIOS, FakeNetwork  # noqa: E402
 
 HOST = "127.0.0.1"
 DEFAULT_CONFIG_DIR = REPO / ".demo" / "config"

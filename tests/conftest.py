@@ -14,12 +14,13 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 import custom_components.plex_remote_doctor  # noqa: F401
 from custom_components.plex_remote_doctor.const import DOMAIN
-
-from .fakes.network import FakeNetwork
-from .fakes.plex_server import TOKEN
+from simulator.network import FakeNetwork
+from simulator.plex_server import TOKEN
 
 # Every token the tests use, the fakes' and the wrong ones tried in flows.
 SECRETS = (TOKEN, "revoked-token-123", "new-token-after-revocation", "wrong-token", "still-wrong")
@@ -28,6 +29,16 @@ SECRETS = (TOKEN, "revoked-token-123", "new-token-after-revocation", "wrong-toke
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load integrations from custom_components."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots with Home Assistant's serializer, which masks ids and timestamps.
+
+    The test plugin defines this fixture too, but syrupy registers after it and its plain
+    ``snapshot`` wins; a conftest fixture outranks both.
+    """
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

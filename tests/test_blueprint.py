@@ -13,8 +13,9 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from simulator.network import FakeNetwork
+
 from .blueprint import notify_on_broken_remote_access
-from .fakes.network import FakeNetwork
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 RETRY = "button.living_room_plex_retry_remote_access"
 RUN = "button.living_room_plex_run_diagnosis"

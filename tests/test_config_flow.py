@@ -14,9 +14,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.const import DOMAIN
-
-from .fakes.network import FakeNetwork
-from .fakes.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
+from simulator.network import FakeNetwork
+from simulator.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
 
 IGD2 = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
 

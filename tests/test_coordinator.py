@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 
 def state(hass: HomeAssistant, entity_id: str) -> str:

@@ -8,8 +8,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics
-
-from .fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 
 async def test_diagnostics_redacts_secrets(

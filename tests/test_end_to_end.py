@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from .fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 # scenario: diagnosis, remote_access_status, cgnat, double_nat, wan_public_ip_match, remote_access
 EXPECTED: dict[str, tuple[str, str, str, str, str, str]] = {

@@ -10,8 +10,7 @@ from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.doctor.notifications import notification_type, websocket_url
-
-from .fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 REMOTE_ACCESS = "binary_sensor.living_room_plex_remote_access"
 DIAGNOSIS = "sensor.living_room_plex_diagnosis"

@@ -8,10 +8,10 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from .fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON])
@@ -27,23 +27,7 @@ async def test_platform_snapshot(
     with patch("custom_components.plex_remote_doctor.PLATFORMS", [platform]):
         assert await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done()
-    entries = er.async_entries_for_config_entry(entity_registry, config_entry.entry_id)
-    assert entries
-    described = {}
-    for entry in sorted(entries, key=lambda e: e.entity_id):
-        state = hass.states.get(entry.entity_id)
-        assert state is not None
-        described[entry.entity_id] = {
-            "unique_id": entry.unique_id,
-            "translation_key": entry.translation_key,
-            "original_name": entry.original_name,
-            "device_class": entry.original_device_class,
-            "entity_category": entry.entity_category,
-            "capabilities": entry.capabilities,
-            "state": state.state if platform is not Platform.BUTTON else "(press time)",
-            "attributes": dict(state.attributes),
-        }
-    assert described == snapshot
+    await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
 
 async def test_device(hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry) -> None:

@@ -19,9 +19,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.const import DOMAIN
+from simulator.network import FakeNetwork
 
 from .blueprint import notify_on_broken_remote_access
-from .fakes.network import FakeNetwork
 
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 

@@ -18,8 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.plex_remote_doctor.const import DOMAIN
 from custom_components.plex_remote_doctor.doctor.diagnose import ROWS, Finding, Fix
 from custom_components.plex_remote_doctor.issues import Phrases, placeholders
-
-from .fakes.network import LAN_IP, FakeNetwork
+from simulator.network import LAN_IP, FakeNetwork
 
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "plex_remote_doctor"
 MACHINE_ID = "0123456789abcdef0123456789abcdef"

@@ -17,9 +17,9 @@ from custom_components.plex_remote_doctor.doctor.errors import DoctorError
 from custom_components.plex_remote_doctor.doctor.notifications import PlexNotifications
 from custom_components.plex_remote_doctor.doctor.plex import PlexServer
 from custom_components.plex_remote_doctor.doctor.plex_tv import PlexTv
+from simulator.network import SCENARIOS, FakeNetwork
 
 from .conftest import SECRETS
-from .fakes.network import SCENARIOS, FakeNetwork
 
 
 def assert_clean(text: str, where: str) -> None:

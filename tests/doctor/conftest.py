@@ -7,7 +7,7 @@ from collections.abc import AsyncGenerator
 import aiohttp
 import pytest
 
-from tests.fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 
 @pytest.fixture

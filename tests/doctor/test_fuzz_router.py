@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from custom_components.plex_remote_doctor.doctor.errors import DoctorError
 from custom_components.plex_remote_doctor.doctor.router import Router, describe
-from tests.fakes.network import FakeNetwork
+from simulator.network import FakeNetwork
 
 from .test_fuzz import plexish_xml
 

@@ -19,8 +19,8 @@ from custom_components.plex_remote_doctor.doctor.evidence import MappingState
 from custom_components.plex_remote_doctor.doctor.plex import PlexServer
 from custom_components.plex_remote_doctor.doctor.plex_tv import PlexTv
 from custom_components.plex_remote_doctor.doctor.public_ip import public_ipv4
-from tests.fakes.loopback import LoopbackServer
-from tests.fakes.network import FakeNetwork
+from simulator.loopback import LoopbackServer
+from simulator.network import FakeNetwork
 
 
 def plex(net: FakeNetwork, session: aiohttp.ClientSession, timeout: float = 10.0) -> PlexServer:

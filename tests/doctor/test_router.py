@@ -14,8 +14,8 @@ from custom_components.plex_remote_doctor.doctor.router import (
     describe,
     parse_port_listing,
 )
-from tests.fakes.igd import Mapping
-from tests.fakes.network import LAN_IP, FakeNetwork
+from simulator.igd import Mapping
+from simulator.network import LAN_IP, FakeNetwork
 
 
 @pytest.mark.parametrize("version", [1, 2])

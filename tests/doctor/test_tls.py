@@ -19,7 +19,7 @@ import pytest
 
 from custom_components.plex_remote_doctor.doctor.errors import DoctorConnectionError
 from custom_components.plex_remote_doctor.doctor.plex import PlexServer
-from tests.fakes.plex_server import TOKEN, FakePlexServer
+from simulator.plex_server import TOKEN, FakePlexServer
 
 
 def self_signed(folder: Path) -> ssl.SSLContext:

@@ -26,9 +26,9 @@ from custom_components.plex_remote_doctor.doctor.diagnose import Finding, diagno
 from custom_components.plex_remote_doctor.doctor.evidence import MappingState, RouterState
 from custom_components.plex_remote_doctor.doctor.gena import RouterEvents
 from custom_components.plex_remote_doctor.doctor.router import Router
+from simulator.echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
+from simulator.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
 from tests.doctor.scenarios import build
-from tests.fakes.echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
-from tests.fakes.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
 
 from .netlab import CASES, HOST_LAN, LOCATION, NS_LAN, ROUTER_LAN, UPSTREAM_PUBLIC, InNamespace, Lab, why_not
 

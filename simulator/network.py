@@ -83,7 +83,7 @@ class FakeNetwork:
         """Tell listeners what changed, as a real server and router would."""
         await self.plex.notify("reachability")
         await self.igd.announce(
-            ExternalIPAddress=self.igd.state.external_ip or "0.0.0.0",
+            ExternalIPAddress=self.igd.state.external_ip or "0.0.0.0",  # noqa: S104 - UPnP's "no address", not a bind
             PortMappingNumberOfEntries=str(len(self.igd.state.mappings)),
         )
 

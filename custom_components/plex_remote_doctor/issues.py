@@ -25,8 +25,8 @@ from .doctor.diagnose import ROWS, Diagnosis, Finding, Verdict, WarningKey
 
 type IssueKey = Finding | WarningKey
 
-# Placeholders whose empty value is itself the evidence (Plex gave no message).
-_MAY_BE_EMPTY = frozenset({"mapping_error_message"})
+# Placeholders whose empty value is itself the evidence (Plex gave no message, no detail).
+_MAY_BE_EMPTY = frozenset({"mapping_error_message", "custom_url_detail"})
 
 
 def issue_id(unique_id: str, key: IssueKey) -> str:
@@ -52,6 +52,36 @@ class Phrases:
         return self._translations.get(key, option)
 
 
+def _phrased(facts: Mapping[str, str], phrases: Phrases) -> dict[str, str]:
+    """Placeholders whose text is a sentence chosen by a coded fact."""
+    values: dict[str, str] = {}
+    if "unverified" in facts:
+        missing = [phrases.get("nat_check_missing", code) for code in facts["unverified"].split(",") if code]
+        values["nat_check"] = (
+            phrases.get("nat_check", "unverified").replace("{checks}", ", ".join(missing))
+            if missing
+            else phrases.get("nat_check", "proven")
+        )
+    for fact, placeholder, selector in (
+        ("reason", "reason", "account_issue_reason"),
+        ("custom_url_result", "custom_url_problem", "custom_url_problem"),
+        ("source", "double_nat_evidence", "double_nat_evidence"),
+        ("forward_kind", "forward_steps", "forward_steps"),
+    ):
+        if fact in facts:
+            values[placeholder] = phrases.get(selector, facts[fact])
+    # Only a container needs a note; other servers get nothing.
+    values["container_note"] = phrases.get("container_note", "container") if "container_ip" in facts else ""
+    return values
+
+
+def _fill(text: str, values: Mapping[str, str]) -> str:
+    """Measured values inside a phrase (phrases quote them like the texts do)."""
+    for name, value in values.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
 def placeholders(
     key: IssueKey, name: str, url: str, facts: Mapping[str, str], phrases: Phrases
 ) -> dict[str, str]:
@@ -60,15 +90,8 @@ def placeholders(
     values = dict.fromkeys(ROWS[key].placeholders, unknown)
     values |= {fact: value for fact, value in facts.items() if value or fact in _MAY_BE_EMPTY}
     values |= {"name": name, "url": url}
-    if "unverified" in facts:
-        missing = [phrases.get("nat_check_missing", code) for code in facts["unverified"].split(",") if code]
-        values["nat_check"] = (
-            phrases.get("nat_check", "unverified").replace("{checks}", ", ".join(missing))
-            if missing
-            else phrases.get("nat_check", "proven")
-        )
-    if "reason" in facts:
-        values["reason"] = phrases.get("account_issue_reason", facts["reason"])
+    measured = dict(values)
+    values |= {placeholder: _fill(text, measured) for placeholder, text in _phrased(facts, phrases).items()}
     return values
 
 

@@ -7,6 +7,8 @@ from ipaddress import IPv4Address
 from typing import Any
 
 from custom_components.plex_remote_doctor.doctor.evidence import (
+    CustomUrlCheck,
+    CustomUrlResult,
     Evidence,
     MappingState,
     PlexAccount,
@@ -22,6 +24,8 @@ MACHINE_ID = "0123456789abcdef0123456789abcdef"
 LAN_IP = "192.168.1.20"
 WAN_IP = "203.0.113.2"  # TEST-NETs count as public
 UPNP_PORT = 41234  # the port Plex chose through UPnP
+ROUTER_LAN_IP = "192.168.1.1"
+CUSTOM_URL = "https://plex.example.com:443"
 
 
 def mapping(external_port: int, target: str = LAN_IP, internal_port: int = 32400) -> PortMapping:
@@ -47,6 +51,7 @@ def healthy() -> dict[str, Any]:
         "plex_public": WAN_IP,
         "public_port": UPNP_PORT,
         "private": LAN_IP,
+        "private_port": 32400,
         "publish": True,
         "manual": False,
         "manual_port": 32400,
@@ -57,7 +62,21 @@ def healthy() -> dict[str, Any]:
         "table": (mapping(UPNP_PORT),),
         "public_ip": WAN_IP,
         "plex_tv": "listed",
+        # v2: the router's WAN service, custom URL checks, Docker and addresses
+        "connection": "Connected",
+        "service": "WANIPConnection:2",
+        "custom_checks": None,
+        "url_host": LAN_IP,
+        "url_address": LAN_IP,
+        "url_port": 32400,
+        "router_address": ROUTER_LAN_IP,
+        "plex_tv_public": None,
     }
+
+
+def custom(result: CustomUrlResult, url: str = CUSTOM_URL, detail: str = "") -> CustomUrlCheck:
+    """What one custom URL's /identity answered."""
+    return CustomUrlCheck(url=url, result=result, detail=detail)
 
 
 def _ip(value: str | None) -> IPv4Address | None:
@@ -67,8 +86,14 @@ def _ip(value: str | None) -> IPv4Address | None:
 def build(**changes: Any) -> Evidence:
     """Evidence for the healthy network with ``changes`` applied."""
     s = healthy() | changes
+    addresses = {
+        "server_url_host": s["url_host"],
+        "server_url_port": s["url_port"],
+        "server_url_address": _ip(s["url_address"]),
+        "router_address": _ip(s["router_address"]),
+    }
     if not s["reachable"]:
-        return Evidence(server_url_host=LAN_IP, server_url_port=32400, server_reachable=False)
+        return Evidence(**addresses, server_reachable=False)
     account = PlexAccount(
         sign_in_state=s["sign_in"],
         mapping_state=s["mapping_state"],
@@ -77,7 +102,7 @@ def build(**changes: Any) -> Evidence:
         public_address=_ip(s["plex_public"]),
         public_port=s["public_port"],
         private_address=_ip(s["private"]),
-        private_port=32400,
+        private_port=s["private_port"],
     )
     prefs = PlexPrefs(
         publish_server=s["publish"],
@@ -87,25 +112,35 @@ def build(**changes: Any) -> Evidence:
         custom_connections=tuple(s["custom"]),
     )
     router = (
-        RouterState(wan_ip=_ip(s["wan"]), connection_status="Connected", port_mappings=s["table"])
+        RouterState(
+            wan_ip=_ip(s["wan"]),
+            connection_status=s["connection"],
+            port_mappings=s["table"],
+            service=s["service"],
+        )
         if s["router"]
         else None
     )
+    seen_by_plex_tv = _ip(s["plex_tv_public"])
     plex_tv = {
-        "listed": PlexTvView(resource=PlexTvResource(client_identifier=MACHINE_ID, presence=True)),
+        "listed": PlexTvView(
+            resource=PlexTvResource(
+                client_identifier=MACHINE_ID, presence=True, public_address=seen_by_plex_tv
+            )
+        ),
         "offline": PlexTvView(resource=PlexTvResource(client_identifier=MACHINE_ID, presence=False)),
         "absent": PlexTvView(resource=None),
         None: None,
     }[s["plex_tv"]]
     return Evidence(
-        server_url_host=LAN_IP,
-        server_url_port=32400,
+        **addresses,
         server_reachable=True,
         account=account,
         prefs=prefs,
         router=router,
         public_ip=_ip(s["public_ip"]),
         plex_tv=plex_tv,
+        custom_urls=s["custom_checks"],
     )
 
 

@@ -6,20 +6,23 @@ working) and the diagnosis the runbook gives for it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from custom_components.plex_remote_doctor.doctor.diagnose import (
+    Egress,
     Finding,
     RemoteAccessStatus,
     Verdict,
     WarningKey,
     diagnose,
 )
-from custom_components.plex_remote_doctor.doctor.evidence import MappingState, SignInState
+from custom_components.plex_remote_doctor.doctor.evidence import CustomUrlResult, MappingState, SignInState
 
-from .scenarios import LAN_IP, UPNP_PORT, WAN_IP, build, mapping, without
+from .scenarios import CUSTOM_URL, LAN_IP, UPNP_PORT, WAN_IP, build, custom, mapping, without
 
 FAILED = {"mapping_state": MappingState.FAILED, "mapping_error": None}
 UNREACHABLE = {"mapping_error": "unreachable"}
@@ -36,7 +39,8 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     ("server down", {"reachable": False}, F.PLEX_UNREACHABLE, None),
     ("miss plex_unreachable: server answers, account fine", {"sign_in": SignInState.OK}, F.OK, S.REACHABLE),
     # not_signed_in
-    ("signed out", {"sign_in": SignInState.NONE, "mapping_state": None}, F.NOT_SIGNED_IN, S.RELAY),
+    # Plex's own "unknown" mapping state is no status (v2), not relay
+    ("signed out", {"sign_in": SignInState.NONE, "mapping_state": None}, F.NOT_SIGNED_IN, None),
     ("sign-in invalid", {"sign_in": SignInState.INVALID, **FAILED}, F.NOT_SIGNED_IN, S.RELAY),
     ("badauth", {"mapping_error": "badauth"}, F.NOT_SIGNED_IN, S.RELAY),
     (
@@ -48,10 +52,77 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     # remote_access_disabled
     ("remote access off", {"publish": False, "mapping_state": None}, F.REMOTE_ACCESS_DISABLED, S.DISABLED),
     (
-        "miss remote_access_disabled: off but published by custom URL",
-        {"publish": False, "custom": ("https://plex.example.com",)},
+        "miss remote_access_disabled: off but published by a custom URL that answers",
+        {"publish": False, "custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.ANSWERS),)},
+        F.OK,
+        S.CUSTOM,
+    ),
+    # custom_url_unreachable (a reverse proxy is the only way in)
+    (
+        "custom URL: certificate expired",
+        {"publish": False, "custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.TLS_EXPIRED),)},
+        F.CUSTOM_URL_UNREACHABLE,
+        S.DISABLED,
+    ),
+    (
+        "custom URL: name does not resolve",
+        {
+            "publish": False,
+            "custom": (CUSTOM_URL,),
+            "custom_checks": (custom(CustomUrlResult.NAME_UNRESOLVED),),
+        },
+        F.CUSTOM_URL_UNREACHABLE,
+        S.DISABLED,
+    ),
+    (
+        "custom URL: another server answers",
+        {"publish": False, "custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.OTHER_SERVER),)},
+        F.CUSTOM_URL_UNREACHABLE,
+        S.DISABLED,
+    ),
+    (
+        "miss custom_url_unreachable: a timeout proves nothing (no hairpin NAT)",
+        {"publish": False, "custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.TIMEOUT),)},
         F.OK,
         S.DISABLED,
+    ),
+    (
+        "miss custom_url_unreachable: one of two URLs answers",
+        {
+            "publish": False,
+            "custom": (CUSTOM_URL, "https://other.example.com"),
+            "custom_checks": (
+                custom(CustomUrlResult.HTTP_ERROR, detail="HTTP 502"),
+                custom(CustomUrlResult.ANSWERS, url="https://other.example.com"),
+            ),
+        },
+        F.OK,
+        S.CUSTOM,
+    ),
+    (
+        "miss custom_url_unreachable: remote access on (Plex's path is the way in)",
+        {"custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.TLS_EXPIRED),)},
+        F.OK,
+        S.REACHABLE,
+    ),
+    # a reverse proxy beside a failing Plex path: status custom, no network finding
+    (
+        "reverse proxy works while Plex's mapping fails",
+        {"custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.ANSWERS),), **FAILED},
+        F.OK,
+        S.CUSTOM,
+    ),
+    (
+        "reverse proxy times out while Plex's mapping fails: nothing is proven",
+        {"custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.TIMEOUT),), **FAILED},
+        None,
+        None,
+    ),
+    (
+        "reverse proxy answers for another server: Plex's own failure shows",
+        {"custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.OTHER_SERVER),), **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
     ),
     # cgnat
     ("WAN in 100.64/10", {"wan": "100.64.10.2", **FAILED}, F.CGNAT, S.RELAY),
@@ -59,9 +130,33 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     ("WAN DS-Lite", {"wan": "192.0.0.2", **FAILED}, F.CGNAT, S.RELAY),
     ("WAN public but not the public IP", {"wan": "198.51.100.9", **FAILED}, F.CGNAT, S.RELAY),
     (
-        "WAN public, HA's public IP unknown, Plex's differs",
-        {"wan": "198.51.100.9", "public_ip": None, **FAILED},
+        "WAN public, HA and plex.tv both see another address",
+        {"wan": "198.51.100.9", "plex_public": None, "plex_tv_public": WAN_IP, **FAILED},
         F.CGNAT,
+        S.RELAY,
+    ),
+    (
+        "miss cgnat: only the server's vantage point differs (public-IP service down: a VPN?)",
+        {"wan": "198.51.100.9", "public_ip": None, **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    (
+        "miss cgnat: HA leaves through a VPN, Plex sees the WAN IP",
+        {"public_ip": "198.51.100.77", **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    (
+        "miss cgnat: HA and the server see different addresses, neither the WAN's",
+        {"wan": "198.51.100.9", "public_ip": "198.51.100.77", **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    (
+        "miss cgnat: link-local WAN is no verdict",
+        {"wan": "169.254.3.4", **UNREACHABLE, **MANUAL},
+        F.PORT_BLOCKED,
         S.RELAY,
     ),
     (
@@ -90,6 +185,27 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     # wan_ip_not_public
     ("router hides WAN IP", {"wan": None, **FAILED}, F.WAN_IP_NOT_PUBLIC, S.RELAY),
     ("miss wan_ip_not_public: no router at all", {"router": False, **FAILED}, F.MAPPING_FAILED, S.RELAY),
+    (
+        "miss wan_ip_not_public: WAN status unread",
+        {"wan": None, "connection": None, **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    # wan_disconnected (before CGNAT: an outage is not the router hiding its address)
+    ("internet down", {"wan": None, "connection": "Disconnected", **FAILED}, F.WAN_DISCONNECTED, S.RELAY),
+    (
+        "PPP still connecting",
+        {"wan": None, "connection": "Connecting", "service": "WANPPPConnection:1", **FAILED},
+        F.WAN_DISCONNECTED,
+        S.RELAY,
+    ),
+    ("miss wan_disconnected: connected", {"connection": "Connected", **FAILED}, F.MAPPING_FAILED, S.RELAY),
+    (
+        "miss wan_disconnected: down but Plex fully accessible (a stale answer)",
+        {"wan": None, "connection": "Disconnected"},
+        F.OK,
+        S.REACHABLE,
+    ),
     # plex_public_ip_mismatch
     (
         "server egress via VPN",
@@ -100,6 +216,18 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     (
         "miss plex_public_ip_mismatch: Plex public IP unknown",
         {"plex_public": None, **UNREACHABLE},
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    (
+        "miss plex_public_ip_mismatch: HA's vantage point does not confirm the WAN IP",
+        {"plex_public": "198.51.100.50", "public_ip": None, **UNREACHABLE, **MANUAL},
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    (
+        "miss plex_public_ip_mismatch: no router, HA and Plex differ (who is on the VPN?)",
+        {"router": False, "plex_public": "198.51.100.50", **UNREACHABLE, **MANUAL},
         F.PORT_BLOCKED,
         S.RELAY,
     ),
@@ -117,7 +245,45 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     ),
     ("miss upnp_stale: manual mode, table empty", {**MANUAL, **UNREACHABLE}, F.PORT_BLOCKED, S.RELAY),
     ("miss upnp_stale: table unreadable", {"table": None, **UNREACHABLE}, F.PORT_BLOCKED, S.RELAY),
-    # port_forward_wrong_target
+    # port_forward_wrong_target (runbook step 4, before mapping_failed and upnp_stale)
+    (
+        "stale UPnP lease to the old LAN IP, mapping failed",
+        {"table": (mapping(UPNP_PORT, target="192.168.1.99"),), **FAILED},
+        F.PORT_FORWARD_WRONG_TARGET,
+        S.RELAY,
+    ),
+    (
+        "stale UPnP lease, Plex says mapped but unreachable",
+        {"table": (mapping(UPNP_PORT, target="192.168.1.99"),), **UNREACHABLE},
+        F.PORT_FORWARD_WRONG_TARGET,
+        S.RELAY,
+    ),
+    (
+        "Docker bridge: a static forward to the host is right",
+        {
+            **MANUAL,
+            "private": "172.17.0.2",
+            "url_host": "plex.lan",
+            "url_address": LAN_IP,
+            "table": (mapping(32500),),
+            **UNREACHABLE,
+        },
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    (
+        "Docker bridge: a forward to the container is wrong",
+        {
+            **MANUAL,
+            "private": "172.17.0.2",
+            "url_host": "plex.lan",
+            "url_address": LAN_IP,
+            "table": (mapping(32500, target="172.17.0.2"),),
+            **UNREACHABLE,
+        },
+        F.PORT_FORWARD_WRONG_TARGET,
+        S.RELAY,
+    ),
     (
         "forward to an old LAN IP",
         {**MANUAL, "table": (mapping(32500, target="192.168.1.99"),), **UNREACHABLE},
@@ -206,13 +372,13 @@ def test_decision_table(
     diagnosis = diagnose(build(**changes))
     assert diagnosis.finding == finding
     assert diagnosis.status == status
-    assert diagnosis.remote_access == (None if status is None else status is S.REACHABLE)
+    assert diagnosis.remote_access == (None if status is None else status in (S.REACHABLE, S.CUSTOM))
 
 
 def test_every_finding_has_a_triggering_row() -> None:
     """The table covers every finding of the contract."""
     covered = {row[2] for row in TABLE if not row[0].startswith("miss")}
-    assert covered == set(Finding)
+    assert covered - {None} == set(Finding)
 
 
 def test_every_finding_has_a_near_miss_row() -> None:
@@ -246,6 +412,54 @@ def test_every_finding_has_a_near_miss_row() -> None:
         (
             {**MANUAL, "router": False, "public_ip": None, "plex_public": None, **UNREACHABLE},
             {"unverified": "router_unanswered,public_ip"},
+        ),
+        # link-local WAN: the CGNAT verdict is unknown, so single NAT is not proven
+        ({**MANUAL, "wan": "169.254.3.4", **UNREACHABLE}, {"unverified": "wan_unclassified"}),
+        # public WAN, only the server's vantage point (differs): not proven either
+        (
+            {**MANUAL, "wan": "198.51.100.9", "public_ip": None, **UNREACHABLE},
+            {"unverified": "vantage_points"},
+        ),
+        # Docker bridge: the forward goes to the host and its published port, never the container
+        (
+            {
+                **FAILED,
+                "private": "172.17.0.2",
+                "url_host": "plex.lan",
+                "url_address": LAN_IP,
+                "url_port": 32401,
+            },
+            {"lan_ip": LAN_IP, "internal_port": "32401", "container_ip": "172.17.0.2"},
+        ),
+        # privateAddress outside the router's LAN while the URL's host is inside it
+        (
+            {**FAILED, "private": "10.88.0.5", "url_address": LAN_IP},
+            {"lan_ip": LAN_IP, "container_ip": "10.88.0.5"},
+        ),
+        # a server with two addresses on the LAN is no container
+        ({**FAILED, "private": "192.168.1.21", "url_address": LAN_IP}, {"lan_ip": "192.168.1.21"}),
+        ({"wan": None, "connection": "Disconnected", **FAILED}, {"connection_status": "Disconnected"}),
+        (
+            {**MANUAL, "table": (mapping(32500, target="192.168.1.99"),), **UNREACHABLE},
+            {"forward_kind": "upnp"},
+        ),
+        (
+            {
+                **MANUAL,
+                "table": (replace(mapping(32500, target="192.168.1.99"), description="", lease_duration=0),),
+                **UNREACHABLE,
+            },
+            {"forward_kind": "static"},
+        ),
+        ({"wan": "192.168.100.2", **FAILED}, {"source": "wan_private"}),
+        ({**FAILED, "mapping_error": "doublenat"}, {"source": "plex_report", "wan_ip": WAN_IP}),
+        (
+            {
+                "publish": False,
+                "custom": (CUSTOM_URL,),
+                "custom_checks": (custom(CustomUrlResult.TLS_EXPIRED),),
+            },
+            {"custom_url": CUSTOM_URL, "custom_url_result": "tls_expired"},
         ),
     ],
 )
@@ -292,15 +506,18 @@ def test_binary_facts_are_reported_whatever_the_status(
         ({"manual": True, "manual_port": 32400, "public_port": 32400}, True),
         ({"public_port": 32400, "table": (mapping(32400),)}, True),
         ({"table": (mapping(UPNP_PORT), mapping(32400))}, True),
+        # Plex down (prefs and account unread): a table without 32400 does not clear it
+        ({"reachable": False}, None),
         ({}, False),
         (MANUAL, False),
         ({"publish": False, "manual": True, "manual_port": 32400}, False),
     ],
 )
-def test_default_port_exposed_warning(changes: dict[str, Any], exposed: bool) -> None:
+def test_default_port_exposed_warning(changes: dict[str, Any], exposed: bool | None) -> None:
     """External port 32400, mapped or chosen manually, raises the warning beside the finding."""
     diagnosis = diagnose(build(**changes))
-    assert (WarningKey.DEFAULT_PORT_EXPOSED in diagnosis.warnings) is exposed
+    verdict = diagnosis.outcomes[WarningKey.DEFAULT_PORT_EXPOSED].verdict
+    assert verdict is {True: Verdict.HOLDS, False: Verdict.CLEAR, None: Verdict.UNKNOWN}[exposed]
 
 
 def test_missing_evidence_never_invents_a_finding() -> None:
@@ -337,10 +554,11 @@ def test_prefs_unread_keeps_status_unknown() -> None:
 
 
 def test_plex_unknown_mapping_state_while_failing_is_not_ok() -> None:
-    """Signed in and published, but Plex has no mapping state yet: unknown, not ok."""
+    """Signed in and published, but Plex says its mapping state is "unknown": no guess (v2)."""
     diagnosis = diagnose(build(mapping_state=None))
     assert diagnosis.finding is None
-    assert diagnosis.status is S.RELAY
+    assert diagnosis.status is None
+    assert diagnosis.remote_access is None
 
 
 def test_waiting_keeps_previous_status_and_diagnosis() -> None:
@@ -392,3 +610,45 @@ def test_a_finding_goes_when_its_evidence_clears_it() -> None:
     previous = diagnose(build(wan="100.64.10.2", **UNREACHABLE))
     assert diagnose(build(), previous).finding is Finding.OK
     assert diagnose(build(**FAILED), previous).finding is Finding.MAPPING_FAILED
+
+
+def test_default_port_exposed_survives_a_plex_restart() -> None:
+    """While Plex restarts only the router answers: its table neither clears nor hides 32400."""
+    restarting = {"account": None, "prefs": None, "server_reachable": True}
+    clean_table = diagnose(without(build(manual=True, manual_port=32400), **restarting))
+    assert clean_table.outcomes[WarningKey.DEFAULT_PORT_EXPOSED].verdict is Verdict.UNKNOWN
+    forwarded = diagnose(without(build(table=(mapping(32400),)), **restarting))
+    assert forwarded.outcomes[WarningKey.DEFAULT_PORT_EXPOSED].verdict is Verdict.HOLDS  # still open
+
+
+@pytest.mark.parametrize(
+    ("changes", "egress"),
+    [
+        ({"public_ip": "198.51.100.77"}, Egress.HOME_ASSISTANT),  # HA behind a VPN
+        ({"plex_public": "198.51.100.50"}, Egress.SERVER),  # Plex behind a VPN
+        ({}, None),
+        ({"public_ip": None, "plex_public": "198.51.100.50"}, None),  # one side: unknown
+        ({"wan": "100.64.10.2", "public_ip": "198.51.100.77"}, None),  # CGNAT WAN: no reference
+    ],
+)
+def test_which_egress_differs(changes: dict[str, Any], egress: Egress | None) -> None:
+    assert diagnose(build(**changes)).egress_differs is egress
+
+
+def test_waiting_is_kept_at_most_ten_minutes() -> None:
+    """Plex stuck on "waiting" gives unknown after 10 minutes, counted from the first wait."""
+    start = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    broken = diagnose(build(wan="100.64.10.2", **FAILED), now=start)
+    waiting = build(wan="100.64.10.2", mapping_state=MappingState.WAITING)
+    first = diagnose(waiting, broken, now=start + timedelta(minutes=1))
+    assert (first.finding, first.status, first.waiting_since) == (
+        F.CGNAT,
+        S.RELAY,
+        start + timedelta(minutes=1),
+    )
+    later = diagnose(waiting, first, now=start + timedelta(minutes=11))
+    assert (later.finding, later.status) == (F.CGNAT, S.RELAY)  # 10 minutes since the first wait
+    stuck = diagnose(waiting, later, now=start + timedelta(minutes=11, seconds=1))
+    assert (stuck.finding, stuck.status, stuck.remote_access) == (None, None, None)
+    settled = diagnose(build(wan="100.64.10.2", **FAILED), stuck, now=start + timedelta(minutes=12))
+    assert (settled.finding, settled.waiting_since) == (F.CGNAT, None)

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 from .evidence import (
     PLEX_DEFAULT_PORT,
+    CustomUrlResult,
     Evidence,
     MappingState,
     PortMapping,
@@ -31,13 +33,15 @@ class Finding(StrEnum):
     PLEX_UNREACHABLE = "plex_unreachable"
     NOT_SIGNED_IN = "not_signed_in"
     REMOTE_ACCESS_DISABLED = "remote_access_disabled"
+    CUSTOM_URL_UNREACHABLE = "custom_url_unreachable"
+    WAN_DISCONNECTED = "wan_disconnected"
     CGNAT = "cgnat"
     DOUBLE_NAT = "double_nat"
     WAN_IP_NOT_PUBLIC = "wan_ip_not_public"
     PLEX_PUBLIC_IP_MISMATCH = "plex_public_ip_mismatch"
+    PORT_FORWARD_WRONG_TARGET = "port_forward_wrong_target"
     MAPPING_FAILED = "mapping_failed"
     UPNP_STALE = "upnp_stale"
-    PORT_FORWARD_WRONG_TARGET = "port_forward_wrong_target"
     PORT_BLOCKED = "port_blocked"
     PLEX_REPORTED_ERROR = "plex_reported_error"
     ACCOUNT_ISSUE = "account_issue"
@@ -55,7 +59,30 @@ class NatCheck(StrEnum):
 
     ROUTER_UNANSWERED = "router_unanswered"
     ROUTER_WAN_HIDDEN = "router_wan_hidden"
-    PUBLIC_IP = "public_ip"
+    WAN_UNCLASSIFIED = "wan_unclassified"  # link-local, reserved: neither public nor NAT space
+    PUBLIC_IP = "public_ip"  # no vantage point saw the home's public IP
+    VANTAGE_POINTS = "vantage_points"  # the vantage points do not agree
+
+
+class Egress(StrEnum):
+    """Whose traffic leaves the home another way than the router's WAN (a VPN, a second WAN)."""
+
+    HOME_ASSISTANT = "home_assistant"
+    SERVER = "server"
+
+
+class ForwardKind(StrEnum):
+    """How a router forward was made: it decides how a wrong target is fixed."""
+
+    UPNP = "upnp"  # a lease Plex asked for: reserve the address, then Retry
+    STATIC = "static"  # made in the router's admin page: reserve, then repoint it
+
+
+class DoubleNatSource(StrEnum):
+    """What proves double NAT: the router's private WAN, or Plex's own report."""
+
+    WAN_PRIVATE = "wan_private"
+    PLEX_REPORT = "plex_report"
 
 
 class AccountReason(StrEnum):
@@ -68,9 +95,10 @@ class AccountReason(StrEnum):
 
 
 class RemoteAccessStatus(StrEnum):
-    """What Plex Web calls the server's remote access, in four words."""
+    """What Plex Web calls the server's remote access, plus a custom URL that works."""
 
     REACHABLE = "reachable"
+    CUSTOM = "custom"
     RELAY = "relay"
     UNREACHABLE = "unreachable"
     DISABLED = "disabled"
@@ -136,6 +164,10 @@ class Diagnosis:
     double_nat: bool | None
     wan_public_ip_match: bool | None
     port_mapping: bool | None
+    # Whose traffic leaves another way than the router's WAN, when vantage points disagree.
+    egress_differs: Egress | None = None
+    # When Plex started saying "waiting" (kept across checks, at most WAITING_LIMIT).
+    waiting_since: datetime | None = None
 
     @property
     def warnings(self) -> tuple[WarningKey, ...]:
@@ -146,13 +178,58 @@ class Diagnosis:
 
     @property
     def remote_access(self) -> bool | None:
-        """Reachable directly from the internet."""
+        """Reachable from the internet: through Plex's own path or a custom URL."""
         if self.status is None:
             return None
-        return self.status is RemoteAccessStatus.REACHABLE
+        return self.status in (RemoteAccessStatus.REACHABLE, RemoteAccessStatus.CUSTOM)
 
 
 # --- facts derived from evidence -------------------------------------------------
+
+# Docker's default bridge and the networks it hands out next: the router cannot reach them.
+_CONTAINER_BRIDGES = tuple(IPv4Network(f"172.{second}.0.0/16") for second in range(17, 32))
+# Home LANs are /24 almost everywhere; an address outside the router's /24 is taken for a
+# container's only when the URL's host is another address (the one the router can reach).
+_HOME_LAN_PREFIX = 24
+
+
+def _url_address(evidence: Evidence) -> IPv4Address | None:
+    return evidence.server_url_address or parse_ipv4(evidence.server_url_host)
+
+
+def container_address(evidence: Evidence) -> IPv4Address | None:
+    """Plex's ``privateAddress`` when it is a container's (Docker bridge mode), else None."""
+    private = evidence.account.private_address if evidence.account else None
+    url_address = _url_address(evidence)
+    if private is None or private == url_address:
+        return None
+    if any(private in bridge for bridge in _CONTAINER_BRIDGES):
+        return private
+    router = evidence.router_address
+    if url_address is not None and router is not None:
+        lan = IPv4Network(f"{router}/{_HOME_LAN_PREFIX}", strict=False)
+        if private not in lan and url_address in lan:
+            return private
+    return None
+
+
+def forward_target(evidence: Evidence) -> IPv4Address | None:
+    """The address a forward must target: the server, or the Docker host of a container."""
+    if container_address(evidence) is not None:
+        return _url_address(evidence)
+    account = evidence.account
+    if account is not None and account.private_address is not None:
+        return account.private_address
+    return _url_address(evidence)
+
+
+def internal_port(evidence: Evidence) -> int:
+    """The port a forward must target: the container's published host port, or Plex's."""
+    if container_address(evidence) is not None and evidence.server_url_port:
+        return evidence.server_url_port
+    if evidence.account is not None and evidence.account.private_port:
+        return evidence.account.private_port
+    return evidence.server_url_port or PLEX_DEFAULT_PORT
 
 
 def plex_lan_addresses(evidence: Evidence) -> frozenset[IPv4Address]:
@@ -164,7 +241,7 @@ def plex_lan_addresses(evidence: Evidence) -> frozenset[IPv4Address]:
     addresses: set[IPv4Address] = set()
     if evidence.account is not None and evidence.account.private_address is not None:
         addresses.add(evidence.account.private_address)
-    if (url_address := parse_ipv4(evidence.server_url_host)) is not None:
+    if (url_address := _url_address(evidence)) is not None:
         addresses.add(url_address)
     return frozenset(addresses)
 
@@ -180,22 +257,63 @@ def plex_lan_ports(evidence: Evidence) -> frozenset[int]:
 
 
 def external_port(evidence: Evidence) -> int | None:
-    """The public port Plex reports, else the one chosen in manual mode."""
+    """The public port Plex reports, else the manual one, else UPnP's last mapped port."""
     if evidence.account is not None and evidence.account.public_port:
         return evidence.account.public_port
     prefs = evidence.prefs
-    if prefs is not None and prefs.manual_port_mapping and prefs.manual_port:
+    if prefs is None:
+        return None
+    if prefs.manual_port_mapping and prefs.manual_port:
         return prefs.manual_port
+    if prefs.manual_port_mapping is False and prefs.last_automatic_mapped_port:
+        return prefs.last_automatic_mapped_port
+    return None
+
+
+def vantage_points(evidence: Evidence) -> dict[Egress, IPv4Address]:
+    """The public IPv4 the internet sees, from each side: Home Assistant's host and the server's.
+
+    The server's side is Plex's own ``publicAddress``, else plex.tv's view of the server.
+    A VPN or a second WAN on one host moves only that side.
+    """
+    points: dict[Egress, IPv4Address] = {}
+    if evidence.public_ip is not None:
+        points[Egress.HOME_ASSISTANT] = evidence.public_ip
+    server = evidence.account.public_address if evidence.account else None
+    if server is None and evidence.plex_tv is not None and evidence.plex_tv.resource is not None:
+        server = evidence.plex_tv.resource.public_address
+    if server is not None:
+        points[Egress.SERVER] = server
+    return points
+
+
+def _public_wan_ip(evidence: Evidence) -> IPv4Address | None:
+    router = evidence.router
+    if router is None or router.wan_ip is None or classify(router.wan_ip) is not AddressClass.PUBLIC:
+        return None
+    return router.wan_ip
+
+
+def egress_differs(evidence: Evidence) -> Egress | None:
+    """Which side leaves another way, when the other side's public IP is the router's WAN IP."""
+    wan_ip = _public_wan_ip(evidence)
+    points = vantage_points(evidence)
+    if wan_ip is None or len(points) < 2 or all(point == wan_ip for point in points.values()):
+        return None
+    if points[Egress.HOME_ASSISTANT] == wan_ip:
+        return Egress.SERVER
+    if points[Egress.SERVER] == wan_ip:
+        return Egress.HOME_ASSISTANT
     return None
 
 
 def reference_public_ip(evidence: Evidence) -> IPv4Address | None:
-    """The public IP as measured by Home Assistant, else as Plex reports it."""
-    if evidence.public_ip is not None:
-        return evidence.public_ip
-    if evidence.account is not None:
-        return evidence.account.public_address
-    return None
+    """The home's public IP: the public WAN IP a vantage point confirms, else a vantage point."""
+    points = vantage_points(evidence)
+    wan_ip = _public_wan_ip(evidence)
+    if wan_ip is not None and wan_ip in points.values():
+        return wan_ip
+    return points.get(Egress.HOME_ASSISTANT) or points.get(Egress.SERVER)
 
 
 def mappings_to_plex(evidence: Evidence) -> tuple[PortMapping, ...] | None:
@@ -215,16 +333,15 @@ def mappings_to_plex(evidence: Evidence) -> tuple[PortMapping, ...] | None:
     )
 
 
-def _lan_ip_text(evidence: Evidence) -> str:
-    account = evidence.account
-    if account is not None and account.private_address is not None:
-        return str(account.private_address)
-    return evidence.server_url_host or ""
-
-
 def _base_facts(evidence: Evidence) -> dict[str, str]:
-    """Facts every repair may quote: addresses and ports as measured."""
-    facts = {"lan_ip": _lan_ip_text(evidence), "internal_port": str(min(plex_lan_ports(evidence)))}
+    """Facts every repair may quote: addresses and ports as measured, the forward's target."""
+    target = forward_target(evidence)
+    facts = {
+        "lan_ip": str(target) if target else evidence.server_url_host or "",
+        "internal_port": str(internal_port(evidence)),
+    }
+    if (container := container_address(evidence)) is not None:
+        facts["container_ip"] = str(container)
     if (port := external_port(evidence)) is not None:
         facts["external_port"] = str(port)
     if evidence.router is not None and evidence.router.wan_ip is not None:
@@ -238,7 +355,11 @@ def _base_facts(evidence: Evidence) -> dict[str, str]:
 
 
 def cgnat_evidence(evidence: Evidence) -> Outcome:
-    """Carrier-grade NAT: WAN in shared space, or WAN public but not the public IP."""
+    """Carrier-grade NAT: WAN in shared space, or a public WAN no vantage point sees.
+
+    One vantage point alone may leave through a VPN, so a public WAN counts as CGNAT only
+    when both sides (Home Assistant's host and the server) agree on another address.
+    """
     router = evidence.router
     if router is None or router.wan_ip is None:
         return UNKNOWN
@@ -250,35 +371,35 @@ def cgnat_evidence(evidence: Evidence) -> Outcome:
         return CLEAR
     if wan_class is not AddressClass.PUBLIC:
         return UNKNOWN
-    public_ip = reference_public_ip(evidence)
-    if public_ip is None:
-        return UNKNOWN
-    if public_ip != router.wan_ip:
-        return Outcome(Verdict.HOLDS, facts | {"public_ip": str(public_ip)})
-    return CLEAR
+    points = vantage_points(evidence)
+    if router.wan_ip in points.values():
+        return CLEAR
+    if len(points) == len(Egress) and len(set(points.values())) == 1:
+        return Outcome(Verdict.HOLDS, facts | {"public_ip": str(points[Egress.HOME_ASSISTANT])})
+    return UNKNOWN
 
 
 def double_nat_evidence(evidence: Evidence) -> Outcome:
     """Two NAT layers: a private WAN address, or Plex's own ``doublenat`` error."""
     router = evidence.router
     wan_ip = router.wan_ip if router is not None else None
+    if wan_ip is not None and classify(wan_ip) is AddressClass.PRIVATE:
+        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip), "source": DoubleNatSource.WAN_PRIVATE})
     account = evidence.account
     if account is not None and account.mapping_error == _MAPPING_ERROR_DOUBLENAT:
-        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip or "")})
+        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip or ""), "source": DoubleNatSource.PLEX_REPORT})
     if wan_ip is None:
         return UNKNOWN
-    if classify(wan_ip) is AddressClass.PRIVATE:
-        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip)})
     return CLEAR
 
 
 def wan_public_ip_match(evidence: Evidence) -> bool | None:
-    """Whether the router's WAN IP is the public IP."""
+    """Whether the router's WAN IP is the public IP (as any vantage point sees it)."""
     router = evidence.router
-    public_ip = reference_public_ip(evidence)
-    if router is None or router.wan_ip is None or public_ip is None:
+    points = vantage_points(evidence)
+    if router is None or router.wan_ip is None or not points:
         return None
-    return router.wan_ip == public_ip
+    return router.wan_ip in points.values()
 
 
 # --- the rules, in layer order --------------------------------------------------
@@ -315,6 +436,48 @@ def _remote_access_disabled(evidence: Evidence) -> Outcome:
     return Outcome(Verdict.HOLDS, _base_facts(evidence))
 
 
+def custom_url_answers(evidence: Evidence) -> bool | None:
+    """Whether a ``customConnections`` URL answers as this server; None when not known."""
+    checks = evidence.custom_urls
+    if not checks:
+        return None
+    if any(check.result is CustomUrlResult.ANSWERS for check in checks):
+        return True
+    return False if all(check.result.definite for check in checks) else None
+
+
+def _custom_url_unreachable(evidence: Evidence) -> Outcome:
+    prefs = evidence.prefs
+    if prefs is None or prefs.publish_server is None:
+        return UNKNOWN
+    # Only a server published through custom URLs alone depends on them.
+    if prefs.publish_server or not prefs.custom_connections:
+        return CLEAR
+    answers = custom_url_answers(evidence)
+    if answers is None:
+        return UNKNOWN  # not probed, or a timeout: the router may not hairpin
+    if answers or not evidence.custom_urls:
+        return CLEAR
+    failing = evidence.custom_urls[0]
+    return Outcome(
+        Verdict.HOLDS,
+        {"custom_url": failing.url, "custom_url_result": failing.result, "custom_url_detail": failing.detail},
+    )
+
+
+def _wan_disconnected(evidence: Evidence) -> Outcome:
+    router = evidence.router
+    if router is None or router.connected is None:
+        return UNKNOWN
+    if router.connected:
+        return CLEAR
+    return Outcome(
+        Verdict.HOLDS,
+        _base_facts(evidence)
+        | {"connection_status": router.connection_status or "", "wan_service": router.service or ""},
+    )
+
+
 def _with_base_facts(fact: Rule) -> Rule:
     """A network fact as a rule whose facts also name the LAN side (for the repair)."""
 
@@ -328,21 +491,31 @@ def _with_base_facts(fact: Rule) -> Rule:
 
 
 def _wan_ip_not_public(evidence: Evidence) -> Outcome:
-    if evidence.router is None:
+    router = evidence.router
+    if router is None:
         return UNKNOWN
-    if evidence.router.wan_ip is None:
-        return Outcome(Verdict.HOLDS, _base_facts(evidence))
-    return CLEAR
+    if router.wan_ip is not None or router.connected is False:
+        return CLEAR  # an address, or an outage (wan_disconnected explains that)
+    if router.connected is None:
+        return UNKNOWN
+    return Outcome(Verdict.HOLDS, _base_facts(evidence))
 
 
 def _plex_public_ip_mismatch(evidence: Evidence) -> Outcome:
+    """The server leaves through another address than the home's public WAN IP.
+
+    Proven only against a public WAN IP that Home Assistant's own vantage point confirms:
+    without it, a server address that differs could as well be carrier-grade NAT.
+    """
     account = evidence.account
-    public_ip = evidence.public_ip
-    if account is None or account.public_address is None or public_ip is None:
+    wan_ip = _public_wan_ip(evidence)
+    if account is None or account.public_address is None or wan_ip is None:
         return UNKNOWN
-    if account.public_address == public_ip:
+    if account.public_address == wan_ip:
         return CLEAR
-    facts = {"plex_public_address": str(account.public_address), "public_ip": str(public_ip)}
+    if evidence.public_ip != wan_ip:
+        return UNKNOWN
+    facts = {"plex_public_address": str(account.public_address), "public_ip": str(wan_ip)}
     return Outcome(Verdict.HOLDS, _base_facts(evidence) | facts)
 
 
@@ -374,7 +547,8 @@ def _upnp_stale(evidence: Evidence) -> Outcome:
 def _port_forward_wrong_target(evidence: Evidence) -> Outcome:
     port = external_port(evidence)
     router = evidence.router
-    addresses = plex_lan_addresses(evidence)
+    # A container's own address is no target: the router cannot reach it.
+    addresses = plex_lan_addresses(evidence) - {container_address(evidence)}
     if port is None or router is None or router.port_mappings is None or not addresses:
         return UNKNOWN
     for mapping in router.port_mappings:
@@ -384,8 +558,15 @@ def _port_forward_wrong_target(evidence: Evidence) -> Outcome:
             and mapping.protocol.upper() == "TCP"
             and mapping.internal_address not in addresses
         ):
+            kind = (
+                ForwardKind.UPNP
+                if mapping.lease_duration > 0 or "plex" in mapping.description.lower()
+                else ForwardKind.STATIC
+            )
             target = f"{mapping.internal_client}:{mapping.internal_port}"
-            return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"forward_target": target})
+            return Outcome(
+                Verdict.HOLDS, _base_facts(evidence) | {"forward_target": target, "forward_kind": kind}
+            )
     return CLEAR
 
 
@@ -400,14 +581,26 @@ def _port_blocked(evidence: Evidence) -> Outcome:
 
 
 def _unverified_nat_checks(evidence: Evidence) -> list[NatCheck]:
-    """The checks that could not prove single NAT, as codes (none = proven)."""
-    missing = []
-    if evidence.router is None:
-        missing.append(NatCheck.ROUTER_UNANSWERED)
-    elif evidence.router.wan_ip is None:
-        missing.append(NatCheck.ROUTER_WAN_HIDDEN)
-    if reference_public_ip(evidence) is None:
+    """Why single NAT is not proven, as codes; none when CGNAT and double NAT are both clear."""
+    if (
+        cgnat_evidence(evidence).verdict is Verdict.CLEAR
+        and double_nat_evidence(evidence).verdict is Verdict.CLEAR
+    ):
+        return []
+    router = evidence.router
+    if router is None:
+        missing = [NatCheck.ROUTER_UNANSWERED]
+    elif router.wan_ip is None:
+        missing = [NatCheck.ROUTER_WAN_HIDDEN]
+    elif classify(router.wan_ip) is not AddressClass.PUBLIC:
+        missing = [NatCheck.WAN_UNCLASSIFIED]
+    else:
+        missing = []
+    points = vantage_points(evidence)
+    if not points:
         missing.append(NatCheck.PUBLIC_IP)
+    elif router is not None and router.wan_ip is not None and not missing:
+        missing.append(NatCheck.VANTAGE_POINTS)
     return missing
 
 
@@ -437,22 +630,28 @@ def _account_issue(evidence: Evidence) -> Outcome:
 
 
 def _default_port_exposed(evidence: Evidence) -> Outcome:
+    """Port 32400 open to the internet: Plex's prefs or account say so, or the router maps it.
+
+    Cleared only by Plex's own prefs and account: a router table alone never clears it
+    (it does not show static forwards, and it is all that is left while Plex restarts).
+    """
     prefs, account = evidence.prefs, evidence.account
     if prefs is not None and prefs.publish_server is False:
         return CLEAR
-    exposed = known = False
-    if prefs is not None and prefs.manual_port_mapping is not None:
-        known = True
-        exposed |= bool(prefs.manual_port_mapping and prefs.manual_port == PLEX_DEFAULT_PORT)
-    if account is not None and account.mapping_state is not None:
-        known = True
-        exposed |= account.mapping_state is MappingState.MAPPED and account.public_port == PLEX_DEFAULT_PORT
-    if (mappings := mappings_to_plex(evidence)) is not None:
-        known = True
-        exposed |= any(mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings)
+    exposed = bool(
+        (prefs is not None and prefs.manual_port_mapping and prefs.manual_port == PLEX_DEFAULT_PORT)
+        or (
+            account is not None
+            and account.mapping_state is MappingState.MAPPED
+            and account.public_port == PLEX_DEFAULT_PORT
+        )
+        or any(mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings_to_plex(evidence) or ())
+    )
     if exposed:
         return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"external_port": str(PLEX_DEFAULT_PORT)})
-    return CLEAR if known else UNKNOWN
+    if prefs is None or account is None or prefs.manual_port_mapping is None:
+        return UNKNOWN
+    return CLEAR
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -469,7 +668,8 @@ class Row:
     placeholders: frozenset[str] = frozenset()
 
 
-_LAN = frozenset({"lan_ip", "internal_port"})
+# Where a forward goes, and a note when Plex runs in a container the router cannot reach.
+_LAN = frozenset({"lan_ip", "internal_port", "container_note"})
 
 # The runbook, top to bottom: the first finding that holds is the diagnosis.
 FINDINGS: tuple[Row, ...] = (
@@ -482,6 +682,17 @@ FINDINGS: tuple[Row, ...] = (
         fix=Fix.ENABLE_REMOTE_ACCESS,
     ),
     Row(
+        key=Finding.CUSTOM_URL_UNREACHABLE,
+        rule=_custom_url_unreachable,
+        placeholders=frozenset({"custom_url", "custom_url_problem"}),
+    ),
+    Row(
+        key=Finding.WAN_DISCONNECTED,
+        rule=_wan_disconnected,
+        needs_failure=True,
+        placeholders=frozenset({"connection_status"}),
+    ),
+    Row(
         key=Finding.CGNAT,
         rule=_with_base_facts(cgnat_evidence),
         needs_failure=True,
@@ -491,7 +702,7 @@ FINDINGS: tuple[Row, ...] = (
         key=Finding.DOUBLE_NAT,
         rule=_with_base_facts(double_nat_evidence),
         needs_failure=True,
-        placeholders=frozenset({"wan_ip"}),
+        placeholders=frozenset({"double_nat_evidence"}),
     ),
     Row(
         key=Finding.WAN_IP_NOT_PUBLIC,
@@ -506,6 +717,12 @@ FINDINGS: tuple[Row, ...] = (
         placeholders=frozenset({"plex_public_address", "public_ip"}),
     ),
     Row(
+        key=Finding.PORT_FORWARD_WRONG_TARGET,
+        rule=_port_forward_wrong_target,
+        needs_failure=True,
+        placeholders=_LAN | {"external_port", "forward_target", "forward_steps"},
+    ),
+    Row(
         key=Finding.MAPPING_FAILED,
         rule=_mapping_failed,
         needs_failure=True,
@@ -513,12 +730,6 @@ FINDINGS: tuple[Row, ...] = (
         placeholders=_LAN,
     ),
     Row(key=Finding.UPNP_STALE, rule=_upnp_stale, needs_failure=True, fix=Fix.MANUAL_PORT, placeholders=_LAN),
-    Row(
-        key=Finding.PORT_FORWARD_WRONG_TARGET,
-        rule=_port_forward_wrong_target,
-        needs_failure=True,
-        placeholders=_LAN | {"external_port", "forward_target"},
-    ),
     Row(
         key=Finding.PORT_BLOCKED,
         rule=_port_blocked,
@@ -556,33 +767,51 @@ ROWS: Mapping[Finding | WarningKey, Row] = {row.key: row for row in FINDINGS + W
 # --- putting it together --------------------------------------------------------
 
 
+# Plex says "waiting" while it maps; after this long it is stuck, and its old answer stale.
+WAITING_LIMIT = timedelta(minutes=10)
+
+
 def remote_access_status(evidence: Evidence) -> RemoteAccessStatus | None:
-    """Plex's remote-access status; None when unknown or while Plex is mapping."""
+    """The server's remote-access status; None when unknown or while Plex is mapping."""
     prefs, account = evidence.prefs, evidence.account
+    custom = custom_url_answers(evidence)
     if prefs is not None and prefs.publish_server is False:
-        return RemoteAccessStatus.DISABLED
-    if account is None or account.mapping_state is MappingState.WAITING:
+        return RemoteAccessStatus.CUSTOM if custom else RemoteAccessStatus.DISABLED
+    if account is None:
         return None
     if account.mapping_state is MappingState.MAPPED and not account.mapping_error:
         return RemoteAccessStatus.REACHABLE
+    if custom:
+        return RemoteAccessStatus.CUSTOM
+    if account.mapping_state in (None, MappingState.WAITING):
+        return None  # Plex's own "unknown", or still mapping
+    if custom is None and evidence.custom_urls:
+        # A custom URL timed out (the router may not hairpin): it may work from outside.
+        return None
     relay_enabled = prefs.relay_enabled if prefs is not None else None
     if relay_enabled is None:
         return None
     return RemoteAccessStatus.RELAY if relay_enabled else RemoteAccessStatus.UNREACHABLE
 
 
-def _remote_access_failing(evidence: Evidence) -> bool | None:
-    prefs, account = evidence.prefs, evidence.account
-    if prefs is not None and prefs.publish_server is False:
-        return False
-    if account is None or account.mapping_state is MappingState.WAITING:
+def _remote_access_failing(evidence: Evidence, status: RemoteAccessStatus | None) -> bool | None:
+    """Whether remote access fails, the condition for judging the network findings."""
+    if status is not None:
+        return status in (RemoteAccessStatus.RELAY, RemoteAccessStatus.UNREACHABLE)
+    account = evidence.account
+    if account is None or account.mapping_state in (None, MappingState.WAITING):
         return None
-    return not (account.mapping_state is MappingState.MAPPED and not account.mapping_error)
+    if evidence.custom_urls and custom_url_answers(evidence) is None:
+        return None
+    # Plex's own path fails; only the relay setting (relay or unreachable) is unread.
+    return True
 
 
-def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis:
-    """Diagnose one check. ``previous`` is kept while Plex is still mapping."""
-    failing = _remote_access_failing(evidence)
+def diagnose(evidence: Evidence, previous: Diagnosis | None = None, now: datetime | None = None) -> Diagnosis:
+    """Diagnose one check. While Plex maps, ``previous`` is kept for at most WAITING_LIMIT."""
+    now = now or datetime.now(UTC)
+    status = remote_access_status(evidence)
+    failing = _remote_access_failing(evidence, status)
     outcomes: dict[Finding | WarningKey, Outcome] = {}
     for row in FINDINGS + WARNINGS:
         if row.needs_failure and failing is not True:
@@ -590,12 +819,15 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis
         else:
             outcomes[row.key] = row.rule(evidence)
 
-    status = remote_access_status(evidence)
     finding, facts = _primary_finding(evidence, failing, outcomes)
-    mapping_state = evidence.account.mapping_state if evidence.account else None
-    if mapping_state is MappingState.WAITING and previous is not None:
-        # Plex is mapping right now: its status is in flux, keep the last answer.
-        status, finding, facts = previous.status, previous.finding, previous.facts
+    waiting_since = None
+    if evidence.account is not None and evidence.account.mapping_state is MappingState.WAITING:
+        waiting_since = previous.waiting_since if previous and previous.waiting_since else now
+        if previous is not None and now - waiting_since <= WAITING_LIMIT:
+            # Plex is mapping right now: its status is in flux, keep the last answer.
+            status, finding, facts = previous.status, previous.finding, previous.facts
+        else:
+            status, finding, facts = None, None, {}
     elif previous is not None and _still_stands(previous.finding, finding, outcomes):
         # The evidence of the last finding is missing this check (a probe failed): a
         # later layer must not take its place, and "unknown" is no news either.
@@ -613,6 +845,8 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None) -> Diagnosis
         double_nat=None if double_nat is Verdict.UNKNOWN else double_nat is Verdict.HOLDS,
         wan_public_ip_match=wan_public_ip_match(evidence),
         port_mapping=None if mappings is None else bool(mappings),
+        egress_differs=egress_differs(evidence),
+        waiting_since=waiting_since,
     )
 
 

@@ -6,11 +6,12 @@ from unittest.mock import patch
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
+from .compat import device_by_identifier, plain_keys
 from .fakes.network import FakeNetwork
 
 
@@ -39,17 +40,17 @@ async def test_platform_snapshot(
             "original_name": entry.original_name,
             "device_class": entry.original_device_class,
             "entity_category": entry.entity_category,
-            "capabilities": entry.capabilities,
+            "capabilities": plain_keys(entry.capabilities),
             "state": state.state if platform is not Platform.BUTTON else "(press time)",
-            "attributes": dict(state.attributes),
+            "attributes": plain_keys(state.attributes),
         }
     assert described == snapshot
 
 
 async def test_device(hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry) -> None:
     """The Plex server is the device; its version comes from the server."""
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        ("plex_remote_doctor", network.plex.state.machine_identifier), setup_entry.entry_id
+    device = device_by_identifier(
+        hass, ("plex_remote_doctor", network.plex.state.machine_identifier), setup_entry.entry_id
     )
     assert device is not None
     assert (device.name, device.manufacturer, device.model) == (

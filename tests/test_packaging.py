@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 import json
 from pathlib import Path
 
+import homeassistant
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from PIL import Image
 import yaml
 
@@ -35,10 +39,29 @@ def test_manifest_keys_and_order() -> None:
         "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
         "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
     }
-    requirements = (REPO / "requirements_test.txt").read_text()
-    for requirement in manifest["requirements"]:
-        name = requirement.split("==")[0]
-        assert requirement in requirements or name == "defusedxml", requirement
+
+
+def test_manifest_requirements_install_under_home_assistants_constraints() -> None:
+    """Home Assistant installs them under its own pins; a requirement its pin rules out
+    stops the integration from loading ("Requirements for plex_remote_doctor not found").
+    """
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
+    pins = {
+        canonicalize_name(name): pinned
+        for name, _, pinned in (
+            line.partition("==") for line in constraints.read_text().splitlines() if "==" in line
+        )
+    }
+    for line in manifest["requirements"]:
+        requirement = Requirement(line)
+        pin = pins.get(canonicalize_name(requirement.name))
+        if pin is not None:
+            assert requirement.specifier.contains(pin), (line, pin)
+            # The tests run on the version Home Assistant installs, not just any allowed one.
+            assert version(requirement.name) == pin, requirement.name
+        else:
+            assert requirement.specifier.contains(version(requirement.name)), line
 
 
 def test_hacs_metadata() -> None:

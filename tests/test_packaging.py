@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import version
 import json
 from pathlib import Path
+import re
 
 import homeassistant
 from packaging.requirements import Requirement
@@ -67,7 +68,14 @@ def test_manifest_requirements_install_under_home_assistants_constraints() -> No
 def test_hacs_metadata() -> None:
     hacs = json.loads((REPO / "hacs.json").read_text())
     assert hacs["name"] == "Plex Remote Doctor"
-    assert hacs["homeassistant"].startswith("2026.")
+    # The minimum is the oldest release the tests run on (./script/test --ha oldest).
+    oldest = re.search(
+        r"^homeassistant==(\d+\.\d+)\.", (REPO / "requirements_test_oldest.txt").read_text(), re.M
+    )
+    assert oldest is not None
+    minimum = f"{oldest[1]}.0"
+    assert hacs["homeassistant"] == minimum
+    assert f"Home Assistant {minimum} or newer" in (REPO / "README.md").read_text()
     assert (REPO / "info.md").read_text().startswith("# Plex Remote Doctor")
     assert (REPO / "README.md").exists()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+import re
 
 from PIL import Image
 import yaml
@@ -40,7 +41,14 @@ def test_manifest_keys_and_order() -> None:
 def test_hacs_metadata() -> None:
     hacs = json.loads((REPO / "hacs.json").read_text())
     assert hacs["name"] == "Plex Remote Doctor"
-    assert hacs["homeassistant"].startswith("2026.")
+    # The minimum is the oldest release the tests run on (./script/test --ha oldest).
+    oldest = re.search(
+        r"^homeassistant==(\d+\.\d+)\.", (REPO / "requirements_test_oldest.txt").read_text(), re.M
+    )
+    assert oldest is not None
+    minimum = f"{oldest[1]}.0"
+    assert hacs["homeassistant"] == minimum
+    assert f"Home Assistant {minimum} or newer" in (REPO / "README.md").read_text()
     assert (REPO / "info.md").read_text().startswith("# Plex Remote Doctor")
     assert (REPO / "README.md").exists()
 

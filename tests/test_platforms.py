@@ -6,12 +6,14 @@ from unittest.mock import patch
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from simulator.network import FakeNetwork
+
+from .compat import device_by_identifier
 
 
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON])
@@ -32,8 +34,8 @@ async def test_platform_snapshot(
 
 async def test_device(hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry) -> None:
     """The Plex server is the device; its version comes from the server."""
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        ("plex_remote_doctor", network.plex.state.machine_identifier), setup_entry.entry_id
+    device = device_by_identifier(
+        hass, ("plex_remote_doctor", network.plex.state.machine_identifier), setup_entry.entry_id
     )
     assert device is not None
     assert (device.name, device.manufacturer, device.model) == (

@@ -77,10 +77,18 @@ def test_no_exact_pin_on_a_library_home_assistant_constrains() -> None:
 
 
 def test_installed_versions_satisfy_the_manifest() -> None:
-    """The tests run against versions a user can get: inside the manifest's ranges."""
+    """The tests run on what a user gets: Home Assistant's pin where it pins, else the range."""
+    text = (Path(homeassistant.__file__).parent / "package_constraints.txt").read_text()
+    constrained = constraints(text)
     for requirement in manifest_requirements():
         installed = metadata.version(requirement.name)
         assert requirement.specifier.contains(installed, prereleases=True), (requirement, installed)
+        pins = [
+            spec.version
+            for spec in constrained.get(canonicalize_name(requirement.name), ())
+            if spec.operator == "=="
+        ]
+        assert all(installed == pin for pin in pins), (requirement.name, installed, pins)
 
 
 @pytest.mark.parametrize(

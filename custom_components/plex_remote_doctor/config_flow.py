@@ -31,9 +31,9 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.helpers.service_info.ssdp import SsdpServiceInfo
-import probatio as vol
 from yarl import URL
 
+from .compat import vol
 from .const import (
     CONF_CONFIRM_CHECKS,
     CONF_PLEX_TV_URL,

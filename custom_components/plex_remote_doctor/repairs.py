@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow, RepairsFlowResult
+from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.selector import NumberSelector, NumberSelectorConfig, NumberSelectorMode
-import probatio as vol
 
+from .compat import RepairsFlowResult, vol
 from .const import DOMAIN, LOGGER
 from .coordinator import PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator
 from .doctor.diagnose import ROWS, Finding, Fix, WarningKey

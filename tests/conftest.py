@@ -14,13 +14,14 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
 import custom_components.plex_remote_doctor  # noqa: F401
 from custom_components.plex_remote_doctor.const import DOMAIN
 from simulator.network import FakeNetwork
 from simulator.plex_server import TOKEN
+
+from .compat import ReleaseNeutralSnapshotExtension
 
 # Every token the tests use, the fakes' and the wrong ones tried in flows.
 SECRETS = (TOKEN, "revoked-token-123", "new-token-after-revocation", "wrong-token", "still-wrong")
@@ -38,7 +39,7 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     The test plugin defines this fixture too, but syrupy registers after it and its plain
     ``snapshot`` wins; a conftest fixture outranks both.
     """
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    return snapshot.use_extension(ReleaseNeutralSnapshotExtension)
 
 
 @pytest.fixture(autouse=True)

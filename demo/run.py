@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def write_config(config_dir: Path, port: int) -> None:
+def write_config(config_dir: Path, port: int, integrations: tuple[str, ...] = INTEGRATIONS) -> None:
     """configuration.yaml, the integration, the blueprint and .storage/http (loopback only)."""
     from homeassistant.components.http.config import (
         HTTP_STORAGE_SCHEMA,
@@ -64,16 +64,16 @@ def write_config(config_dir: Path, port: int) -> None:
 
     (config_dir / ".storage").mkdir(parents=True, exist_ok=True)
     lines = ["homeassistant:", "  name: Plex Remote Doctor demo", "  time_zone: UTC", "  country: US", ""]
-    lines += [f"{name}:" for name in INTEGRATIONS]
+    lines += [f"{name}:" for name in integrations]
     lines += ["automation: !include automations.yaml", "", "logger:", "  default: warning", "  logs:"]
     lines += ["    custom_components.plex_remote_doctor: info"]
     (config_dir / "configuration.yaml").write_text("\n".join(lines) + "\n")
     automations = config_dir / "automations.yaml"
     if not automations.exists():
         automations.write_text("[]\n")
-    integrations = config_dir / "custom_components"
-    integrations.mkdir(exist_ok=True)
-    link = integrations / "plex_remote_doctor"
+    custom = config_dir / "custom_components"
+    custom.mkdir(exist_ok=True)
+    link = custom / "plex_remote_doctor"
     if not link.exists():
         link.symlink_to(REPO / "custom_components" / "plex_remote_doctor")
     blueprints = config_dir / "blueprints" / "automation" / "plex_remote_doctor"
@@ -102,14 +102,19 @@ def write_config(config_dir: Path, port: int) -> None:
         onboarding.write_text(json.dumps(done))
 
 
-async def start_home_assistant(config_dir: Path, log: IO[bytes]) -> asyncio.subprocess.Process:
-    """``hass`` on this config folder, its output in ``log``."""
+async def start_home_assistant(
+    config_dir: Path, log: IO[bytes], *, skip_pip: bool = True
+) -> asyncio.subprocess.Process:
+    """``hass`` of this Python's venv on this config folder, its output in ``log``.
+
+    The demo and the benchmarks skip pip (script/setup installed everything, nothing is
+    fetched at run time); the smoke start lets Home Assistant install the requirements.
+    """
     return await asyncio.create_subprocess_exec(
-        str(REPO / ".venv" / "bin" / "hass"),
+        str(Path(sys.executable).parent / "hass"),
         "-c",
         str(config_dir),
-        # Everything it needs is installed by script/setup; nothing is fetched at run time.
-        "--skip-pip",
+        *(["--skip-pip"] if skip_pip else []),
         stdout=log,
         stderr=asyncio.subprocess.STDOUT,
         env=os.environ | {"PYTHONPATH": ""},
@@ -246,7 +251,7 @@ class HomeAssistantClient:
             response.raise_for_status()
             await response.read()
 
-    async def _websocket(self, message: dict[str, Any]) -> Any:
+    async def websocket(self, message: dict[str, Any]) -> Any:
         async with self.session.ws_connect(f"{self.base}/api/websocket") as websocket:
             await websocket.receive_json()
             await websocket.send_json({"type": "auth", "access_token": self.token})
@@ -256,7 +261,7 @@ class HomeAssistantClient:
 
     async def device_path(self) -> str:
         """The device page of the Plex server, through the websocket API."""
-        devices = await self._websocket({"type": "config/device_registry/list"})
+        devices = await self.websocket({"type": "config/device_registry/list"})
         for device in devices:
             if any(identifier[0] == "plex_remote_doctor" for identifier in device["identifiers"]):
                 return f"/config/devices/device/{device['id']}"

@@ -6,10 +6,12 @@ test plugin's own ``testing_config/custom_components`` shadows it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from datetime import timedelta
 import logging
 import traceback
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
@@ -22,6 +24,24 @@ from simulator.network import FakeNetwork
 from simulator.plex_server import TOKEN
 
 from .compat import ReleaseNeutralSnapshotExtension
+
+# Checks a minute apart: repairs confirm only over checks spanning 60 s of Home Assistant's clock.
+CHECK_SPACING = timedelta(seconds=60)
+
+type Check = Callable[[MockConfigEntry], Awaitable[None]]
+
+
+@pytest.fixture
+def check(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> Check:
+    """Run one check of an entry, ``CHECK_SPACING`` after the previous one on Home Assistant's clock."""
+
+    async def run(entry: MockConfigEntry) -> None:
+        freezer.tick(CHECK_SPACING)
+        await entry.runtime_data.async_refresh()
+        await hass.async_block_till_done()
+
+    return run
+
 
 # Every token the tests use, the fakes' and the wrong ones tried in flows.
 SECRETS = (TOKEN, "revoked-token-123", "new-token-after-revocation", "wrong-token", "still-wrong")

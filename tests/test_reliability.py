@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 import random
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -59,6 +61,10 @@ def _echo_500(net: FakeNetwork) -> None:
     net.echo.state.status = 500
 
 
+# Checks at the default interval: confirmation needs them to span 60 s of Home Assistant's clock.
+CHECK_INTERVAL = timedelta(seconds=30)
+
+
 def _echo_garbage(net: FakeNetwork) -> None:
     net.echo.state.answer = "<html>captive portal</html>"
 
@@ -90,6 +96,7 @@ async def run_checks(
     checks: int,
     fault_rate: float,
     seed: int,
+    clock: FrozenDateTimeFactory,
 ) -> Counter[str]:
     """Run ``checks`` checks of ``scenario`` with one-check faults; count what happened."""
     rng = random.Random(seed)
@@ -105,6 +112,7 @@ async def run_checks(
             FAULTS[fault](network)
             faults[fault] += 1
         previous_fault = fault
+        clock.tick(CHECK_INTERVAL)
         await entry.runtime_data.async_refresh()
         await hass.async_block_till_done()
     assert network.plex.state.requests.count(("GET", "/myplex/account")) - before == checks
@@ -139,10 +147,11 @@ async def healthy_run(
     setup_entry: MockConfigEntry,
     watched: tuple[list[Event], list[ServiceCall]],
     checks: int,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     events, calls = watched
     faults = await run_checks(
-        hass, network, setup_entry, scenario="healthy", checks=checks, fault_rate=0.2, seed=1
+        hass, network, setup_entry, scenario="healthy", checks=checks, fault_rate=0.2, seed=1, clock=freezer
     )
     assert sum(faults.values()) >= checks * 0.15
     assert created(events) == []  # zero repairs
@@ -158,12 +167,17 @@ async def broken_run(
     setup_entry: MockConfigEntry,
     watched: tuple[list[Event], list[ServiceCall]],
     checks: int,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     events, calls = watched
-    await run_checks(hass, network, setup_entry, scenario="cgnat", checks=checks, fault_rate=0.2, seed=2)
+    await run_checks(
+        hass, network, setup_entry, scenario="cgnat", checks=checks, fault_rate=0.2, seed=2, clock=freezer
+    )
     assert created(events) == [f"{MACHINE_ID}_cgnat"]  # exactly one repair, never re-raised
     assert len(calls) == 1  # one notification
-    await run_checks(hass, network, setup_entry, scenario="healthy", checks=3, fault_rate=0, seed=3)
+    await run_checks(
+        hass, network, setup_entry, scenario="healthy", checks=3, fault_rate=0, seed=3, clock=freezer
+    )
     removed = [event.data["issue_id"] for event in events if event.data["action"] == "remove"]
     assert removed == [f"{MACHINE_ID}_cgnat"]
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"{MACHINE_ID}_cgnat") is None
@@ -174,8 +188,9 @@ async def test_healthy_with_transient_faults_raises_nothing(
     network: FakeNetwork,
     setup_entry: MockConfigEntry,
     watched: tuple[list[Event], list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    await healthy_run(hass, network, setup_entry, watched, checks=150)
+    await healthy_run(hass, network, setup_entry, watched, checks=150, freezer=freezer)
 
 
 async def test_broken_with_transient_faults_raises_one_repair_then_clears(
@@ -183,8 +198,9 @@ async def test_broken_with_transient_faults_raises_one_repair_then_clears(
     network: FakeNetwork,
     setup_entry: MockConfigEntry,
     watched: tuple[list[Event], list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    await broken_run(hass, network, setup_entry, watched, checks=100)
+    await broken_run(hass, network, setup_entry, watched, checks=100, freezer=freezer)
 
 
 @pytest.mark.slow
@@ -193,8 +209,9 @@ async def test_thousand_healthy_checks(
     network: FakeNetwork,
     setup_entry: MockConfigEntry,
     watched: tuple[list[Event], list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    await healthy_run(hass, network, setup_entry, watched, checks=1000)
+    await healthy_run(hass, network, setup_entry, watched, checks=1000, freezer=freezer)
 
 
 @pytest.mark.slow
@@ -203,5 +220,6 @@ async def test_thousand_broken_checks(
     network: FakeNetwork,
     setup_entry: MockConfigEntry,
     watched: tuple[list[Event], list[ServiceCall]],
+    freezer: FrozenDateTimeFactory,
 ) -> None:
-    await broken_run(hass, network, setup_entry, watched, checks=1000)
+    await broken_run(hass, network, setup_entry, watched, checks=1000, freezer=freezer)

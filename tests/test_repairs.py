@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import json
 from pathlib import Path
 import re
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -20,6 +22,8 @@ from custom_components.plex_remote_doctor.doctor.diagnose import ROWS, Finding, 
 from custom_components.plex_remote_doctor.issues import Phrases, placeholders
 from simulator.network import LAN_IP, FakeNetwork
 
+from .conftest import Check
+
 INTEGRATION = Path(__file__).parent.parent / "custom_components" / "plex_remote_doctor"
 MACHINE_ID = "0123456789abcdef0123456789abcdef"
 
@@ -32,18 +36,16 @@ def our_issues(hass: HomeAssistant) -> dict[str, ir.IssueEntry]:
     }
 
 
-async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.async_refresh()
-    await hass.async_block_till_done()
-
-
 async def test_raised_after_confirmation_and_cleared_when_fixed(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     network.apply("cgnat")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert our_issues(hass) == {}  # one check is not a confirmation
-    await check(hass, setup_entry)
+    await check(setup_entry)
     issue = our_issues(hass)[f"{MACHINE_ID}_cgnat"]
     assert issue.translation_key == "cgnat"
     assert issue.severity is ir.IssueSeverity.ERROR
@@ -54,65 +56,77 @@ async def test_raised_after_confirmation_and_cleared_when_fixed(
     assert issue.learn_more_url is not None
     assert issue.learn_more_url.endswith("#cgnat")
     for _ in range(3):
-        await check(hass, setup_entry)
+        await check(setup_entry)
     assert list(our_issues(hass)) == [f"{MACHINE_ID}_cgnat"]  # never duplicated
 
     network.apply("healthy")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert our_issues(hass) == {}
 
 
 async def test_missing_evidence_neither_confirms_nor_clears(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     network.apply("cgnat")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     await network.igd.stop()  # the router vanishes: CGNAT is unknown, not disproved
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert our_issues(hass) == {}
     await network.igd.start()
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert f"{MACHINE_ID}_cgnat" in our_issues(hass)  # unknown did not break the streak
 
     await network.igd.stop()
-    await check(hass, setup_entry)
+    await check(setup_entry)
     network.plex.state.fail_status = 503  # and Plex goes away too
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert f"{MACHINE_ID}_cgnat" in our_issues(hass)  # kept: nothing disproved it
 
 
 async def test_clear_resets_the_streak(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     network.apply("double_nat")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     network.apply("healthy")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     network.apply("double_nat")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert our_issues(hass) == {}
 
 
 async def test_confirm_checks_option(
-    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    config_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     config_entry.add_to_hass(hass)
     hass.config_entries.async_update_entry(config_entry, options=config_entry.options | {"confirm_checks": 3})
     network.apply("upnp_stale")
     assert await hass.config_entries.async_setup(config_entry.entry_id)  # check 1
     await hass.async_block_till_done()
-    await check(hass, config_entry)
+    await check(config_entry)
     assert our_issues(hass) == {}
-    await check(hass, config_entry)
+    await check(config_entry)
     assert f"{MACHINE_ID}_upnp_stale" in our_issues(hass)
 
 
 async def test_survives_restart_without_flapping(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     network.apply("port_blocked")
-    await check(hass, setup_entry)
-    await check(hass, setup_entry)
+    await check(setup_entry)
+    await check(setup_entry)
     assert f"{MACHINE_ID}_port_blocked" in our_issues(hass)
     assert await hass.config_entries.async_reload(setup_entry.entry_id)  # first check after "restart"
     await hass.async_block_till_done()
@@ -122,16 +136,19 @@ async def test_survives_restart_without_flapping(
     assert issue.translation_placeholders is not None
     assert "Single NAT is proven" in issue.translation_placeholders["nat_check"]
     network.apply("healthy")
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert our_issues(hass) == {}
 
 
 async def test_warning_beside_the_finding(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     network.apply("default_port_exposed")
-    await check(hass, setup_entry)
-    await check(hass, setup_entry)
+    await check(setup_entry)
+    await check(setup_entry)
     assert hass.states.get("sensor.living_room_plex_diagnosis").state == "ok"  # type: ignore[union-attr]
     issue = our_issues(hass)[f"{MACHINE_ID}_default_port_exposed"]
     assert issue.is_fixable
@@ -139,11 +156,14 @@ async def test_warning_beside_the_finding(
 
 
 async def test_removing_the_entry_removes_its_issues(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
     network.apply("mapping_failed")
-    await check(hass, setup_entry)
-    await check(hass, setup_entry)
+    await check(setup_entry)
+    await check(setup_entry)
     assert our_issues(hass)
     await hass.config_entries.async_remove(setup_entry.entry_id)
     await hass.async_block_till_done()
@@ -151,12 +171,12 @@ async def test_removing_the_entry_removes_its_issues(
 
 
 async def confirmed(
-    hass: HomeAssistant, network: FakeNetwork, entry: MockConfigEntry, scenario: str, key: str
+    hass: HomeAssistant, network: FakeNetwork, entry: MockConfigEntry, check: Check, scenario: str, key: str
 ) -> str:
     await async_setup_component(hass, "repairs", {})
     network.apply(scenario)
-    await check(hass, entry)
-    await check(hass, entry)
+    await check(entry)
+    await check(entry)
     issue_id = f"{MACHINE_ID}_{key}"
     assert issue_id in our_issues(hass)
     return issue_id
@@ -169,9 +189,14 @@ async def fix(hass: HomeAssistant, issue_id: str) -> Any:
 
 
 async def test_fix_enables_remote_access(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    check: Check,
 ) -> None:
-    issue_id = await confirmed(hass, network, setup_entry, "remote_access_disabled", "remote_access_disabled")
+    issue_id = await confirmed(
+        hass, network, setup_entry, check, "remote_access_disabled", "remote_access_disabled"
+    )
     manager, result = await fix(hass, issue_id)
     assert result["step_id"] == "confirm"
     prefs = network.plex.state.prefs
@@ -182,7 +207,7 @@ async def test_fix_enables_remote_access(
     assert network.plex.state.refresh_reachability_calls == 1
     await hass.async_block_till_done()
     assert issue_id not in our_issues(hass)
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert issue_id not in our_issues(hass)
 
 
@@ -195,9 +220,14 @@ async def test_fix_enables_remote_access(
     ],
 )
 async def test_fix_sets_manual_port_and_shows_the_forward(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, scenario: str, key: str
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    scenario: str,
+    key: str,
+    check: Check,
 ) -> None:
-    issue_id = await confirmed(hass, network, setup_entry, scenario, key)
+    issue_id = await confirmed(hass, network, setup_entry, check, scenario, key)
     manager, result = await fix(hass, issue_id)
     assert result["step_id"] == "init"
     result = await manager.async_configure(result["flow_id"], {"external_port": 32400})
@@ -220,7 +250,7 @@ async def test_fix_sets_manual_port_and_shows_the_forward(
     result = await manager.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    await check(hass, setup_entry)
+    await check(setup_entry)
     assert issue_id not in our_issues(hass)
     assert network.igd.state.writes == []
 
@@ -338,3 +368,45 @@ def test_coded_facts_become_the_users_sentences(
     values = placeholders(key, "Den", "http://x", facts, english_phrases())
     assert {name: values[name] for name in expected} == expected
     assert values["name"] == "Den"
+
+
+async def test_an_event_burst_confirms_nothing(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Checks seconds apart (an event burst) are not confirmation: it needs 60 s of Home Assistant's clock."""
+    network.apply("cgnat")
+    for _ in range(5):
+        freezer.tick(timedelta(seconds=2))
+        await setup_entry.runtime_data.async_refresh()
+        await hass.async_block_till_done()
+    assert our_issues(hass) == {}
+    freezer.tick(timedelta(seconds=51))  # 59 s since the first check that saw CGNAT
+    await setup_entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert our_issues(hass) == {}
+    freezer.tick(timedelta(seconds=1))  # 60 s
+    await setup_entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert list(our_issues(hass)) == [f"{MACHINE_ID}_cgnat"]
+
+
+async def test_a_newly_confirmed_diagnosis_replaces_the_old_repair(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, check: Check
+) -> None:
+    """Router silent -> port_blocked; router back with a CGNAT WAN -> cgnat alone, also after a restart."""
+    network.apply("port_blocked")
+    await network.igd.stop()
+    await check(setup_entry)
+    await check(setup_entry)
+    assert list(our_issues(hass)) == [f"{MACHINE_ID}_port_blocked"]
+    await network.igd.start()
+    network.apply("cgnat")  # Plex still says unreachable: port_blocked still holds
+    await check(setup_entry)
+    assert list(our_issues(hass)) == [f"{MACHINE_ID}_port_blocked"]  # cgnat not confirmed yet
+    await check(setup_entry)
+    assert list(our_issues(hass)) == [f"{MACHINE_ID}_cgnat"]
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    for _ in range(3):
+        await check(setup_entry)
+        assert list(our_issues(hass)) == [f"{MACHINE_ID}_cgnat"]

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CONFIRM_CHECKS,
@@ -106,14 +107,9 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth") from err
         if (router := evidence.missing.get("router")) is not None and router.cause is Cause.UNREACHABLE:
             self.listeners.async_router_unreachable()
-        previous = self.data.diagnosis
-        diagnosis = diagnose(evidence, previous)
-        if (previous.finding, previous.status) != (diagnosis.finding, diagnosis.status):
-            LOGGER.info(
-                "%s: remote access %s, diagnosis %s",
-                self.config_entry.title,
-                diagnosis.status or "unknown",
-                diagnosis.finding or "unknown",
-            )
-        await self.issues.async_update(diagnosis, self._confirm_checks)
+        previous, now = self.data.diagnosis, dt_util.utcnow()
+        diagnosis = diagnose(evidence, previous, now)
+        if (status := diagnosis.status, finding := diagnosis.finding) != (previous.status, previous.finding):
+            LOGGER.info("%s: remote access %s, diagnosis %s", self.config_entry.title, status, finding)
+        await self.issues.async_update(diagnosis, self._confirm_checks, now)
         return DoctorData(evidence=evidence, diagnosis=diagnosis)

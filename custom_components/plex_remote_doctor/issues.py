@@ -1,7 +1,11 @@
-"""Repair issues from diagnoses: raised once confirmed, deleted once disproved.
+"""Repair issues from diagnoses: raised once confirmed, deleted once disproved or replaced.
 
 A finding's issue is raised when it is the diagnosis on ``confirm_checks`` checks in a
-row, and deleted only when a check with the evidence it needs shows it no longer holds.
+row that span at least CONFIRM_SPAN of Home Assistant's clock (an event burst gives
+checks seconds apart, which confirm nothing), and deleted when a check with the
+evidence it needs shows it no longer holds, or when another finding has become the
+confirmed diagnosis (an earlier layer now explains the failure): never two repairs
+that contradict each other.
 A check that lacks that evidence (a probe failed, Plex is mapping) changes nothing, so
 a flaky router or a Plex restart never raises or clears a repair. Issues are persistent:
 after a Home Assistant restart they stay until a check disproves them.
@@ -15,6 +19,8 @@ the user's language from the ``selector`` section when the issue is written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -24,6 +30,21 @@ from .const import DOCUMENTATION_URL, DOMAIN
 from .doctor.diagnose import ROWS, Diagnosis, Finding, Verdict, WarningKey
 
 type IssueKey = Finding | WarningKey
+
+# Confirmation needs checks this far apart, whatever confirm_checks says.
+CONFIRM_SPAN = timedelta(seconds=60)
+
+
+@dataclass(slots=True)
+class _Streak:
+    """Consecutive checks on which a finding was the diagnosis."""
+
+    checks: int
+    since: datetime
+
+    def confirmed(self, checks: int, now: datetime) -> bool:
+        return self.checks >= checks and now - self.since >= CONFIRM_SPAN
+
 
 # Placeholders whose empty value is itself the evidence (Plex gave no message, no detail).
 _MAY_BE_EMPTY = frozenset({"mapping_error_message", "custom_url_detail"})
@@ -105,7 +126,7 @@ class IssueTracker:
         self._unique_id = unique_id
         self._name = name
         self._url = url
-        self._streaks: dict[IssueKey, int] = {}
+        self._streaks: dict[IssueKey, _Streak] = {}
         self._placeholders: dict[IssueKey, dict[str, str]] = {}
         registry = ir.async_get(hass)
         self._raised: set[IssueKey] = {
@@ -117,8 +138,8 @@ class IssueTracker:
         """Keys whose issue is in the registry."""
         return frozenset(self._raised)
 
-    async def async_update(self, diagnosis: Diagnosis, confirm_checks: int) -> None:
-        """Count, raise and delete from one check's diagnosis."""
+    async def async_update(self, diagnosis: Diagnosis, confirm_checks: int, now: datetime) -> None:
+        """Count, raise and delete from one check's diagnosis, at ``now`` on Home Assistant's clock."""
         active: set[IssueKey] = set(diagnosis.warnings)
         if diagnosis.finding is not None and diagnosis.finding is not Finding.OK:
             active.add(diagnosis.finding)
@@ -130,13 +151,19 @@ class IssueTracker:
                 self._streaks.pop(key, None)
                 self._delete(key)
             elif verdict is Verdict.HOLDS and key in active and outcome is not None:
-                self._streaks[key] = self._streaks.get(key, 0) + 1
-                if self._streaks[key] >= confirm_checks or key in self._raised:
+                streak = self._streaks.setdefault(key, _Streak(0, now))
+                streak.checks += 1
+                if streak.confirmed(confirm_checks, now) or key in self._raised:
                     phrases = phrases or await Phrases.async_load(self._hass)
                     self._create(key, placeholders(key, self._name, self._url, outcome.facts, phrases))
             elif key not in active and isinstance(key, Finding) and diagnosis.finding is not None:
                 # Another layer is the diagnosis on this check: "consecutive" is broken.
                 self._streaks.pop(key, None)
+        if diagnosis.finding in self._raised:
+            # The confirmed diagnosis replaces any other finding's repair.
+            for key in [key for key in self._raised if isinstance(key, Finding) and key != diagnosis.finding]:
+                self._streaks.pop(key, None)
+                self._delete(key)
 
     def fixed(self, key: IssueKey) -> None:
         """A fix flow finished: the issue is gone and must be confirmed anew."""

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from pathlib import Path
 import socket
 from time import monotonic
-from typing import Any, Protocol
 
 import aiohttp
-from aiohttp.resolver import AsyncResolver
 import pytest
 
 from custom_components.plex_remote_doctor.doctor.custom_urls import (
@@ -21,44 +18,13 @@ from custom_components.plex_remote_doctor.doctor.custom_urls import (
 )
 from custom_components.plex_remote_doctor.doctor.evidence import CustomUrlCheck, CustomUrlResult
 from tests.fakes.plex_server import TOKEN, FakePlexServer, PlexState
-from tests.fakes.proxy import SERVFAIL, FakeDns, FakeProxy, ProxyState, SilentServer
+from tests.fakes.proxy import SERVFAIL, FakeDns, SilentServer
 
-from .certificates import refused_handshakes_expected, self_signed, serving, trusting
+from .certificates import self_signed, trusting
+from .harness import Fakes, resolving_with
 
 THIS_SERVER = PlexState().machine_identifier
 OTHER_SERVER = "fedcba9876543210fedcba9876543210"
-
-
-class Fake(Protocol):
-    async def start(self) -> Any: ...
-    async def stop(self) -> None: ...
-
-
-class Fakes:
-    """Fakes started by one test, stopped after it in reverse order."""
-
-    def __init__(self) -> None:
-        self.running: list[Fake] = []
-
-    async def start[T: Fake](self, fake: T) -> T:
-        await fake.start()
-        self.running.append(fake)
-        return fake
-
-    async def proxy(self, upstream: str | None = None, **state: Any) -> FakeProxy:
-        return await self.start(FakeProxy(ProxyState(upstream=upstream, **state)))
-
-    async def https_proxy(self, upstream: str, certificate: Path) -> FakeProxy:
-        return await self.start(FakeProxy(ProxyState(upstream=upstream), ssl_context=serving(certificate)))
-
-
-@pytest.fixture
-async def fakes(socket_enabled: None) -> AsyncGenerator[Fakes]:
-    started = Fakes()
-    with refused_handshakes_expected():
-        yield started
-        for fake in reversed(started.running):
-            await fake.stop()
 
 
 @pytest.fixture
@@ -199,21 +165,13 @@ async def test_https_url_on_a_plain_http_proxy(
 # --- DNS, silence, refusal ----------------------------------------------------------------
 
 
-@pytest.fixture
-async def dns(socket_enabled: None) -> AsyncGenerator[FakeDns]:
-    server = await FakeDns().start()
-    yield server
-    await server.stop()
-
-
 async def test_a_name_that_does_not_resolve(dns: FakeDns) -> None:
     """The real aiohttp resolver (c-ares), asking a loopback name server that knows no name.
 
     RFC 6761 guarantees ``.invalid`` never resolves; the test's own name server keeps
     the lookup on loopback and answers at once.
     """
-    resolver = AsyncResolver(nameservers=[dns.nameserver])
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session:
+    async with resolving_with(dns) as session:
         result = await check(session, "https://plex.invalid:443")
     assert result == CustomUrlCheck(
         url="https://plex.invalid:443",
@@ -225,8 +183,7 @@ async def test_a_name_that_does_not_resolve(dns: FakeDns) -> None:
 
 async def test_a_name_server_that_fails_is_not_a_definite_answer(dns: FakeDns) -> None:
     dns.rcode = SERVFAIL
-    resolver = AsyncResolver(nameservers=[dns.nameserver], tries=1)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(resolver=resolver)) as session:
+    async with resolving_with(dns, tries=1) as session:
         result = await check(session, "https://plex.invalid")
     assert result.result is CustomUrlResult.TIMEOUT
     assert not result.result.definite

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 from aiohttp import web
@@ -10,10 +11,17 @@ from aiohttp import web
 class LoopbackServer:
     """An aiohttp application served on 127.0.0.1."""
 
-    def __init__(self, app: web.Application, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        app: web.Application,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.ssl_context = ssl_context
         self._runner: web.AppRunner | None = None
         # What the server answered, for benchmarks: requests and body bytes.
         self.requests = 0
@@ -30,7 +38,8 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -39,7 +48,7 @@ class LoopbackServer:
     async def start(self) -> LoopbackServer:
         runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+        site = web.TCPSite(runner, self.host, self.port, reuse_address=True, ssl_context=self.ssl_context)
         await site.start()
         if self.port == 0:
             server = site._server

@@ -436,6 +436,13 @@ def test_every_finding_has_a_near_miss_row() -> None:
             {**FAILED, "private": "10.88.0.5", "url_address": LAN_IP},
             {"lan_ip": LAN_IP, "container_ip": "10.88.0.5"},
         ),
+        # Home Assistant beside Plex on one host, URL on loopback: no container, the LAN IP
+        ({**FAILED, "url_host": "127.0.0.1", "url_address": "127.0.0.1"}, {"lan_ip": LAN_IP}),
+        # ...and beside a container: the host's LAN IP is unknown, never loopback or the container
+        (
+            {**FAILED, "private": "172.17.0.2", "url_host": "127.0.0.1", "url_address": "127.0.0.1"},
+            {"lan_ip": "", "container_ip": "172.17.0.2"},
+        ),
         # a server with two addresses on the LAN is no container
         ({**FAILED, "private": "192.168.1.21", "url_address": LAN_IP}, {"lan_ip": "192.168.1.21"}),
         ({"wan": None, "connection": "Disconnected", **FAILED}, {"connection_status": "Disconnected"}),

@@ -206,7 +206,8 @@ def container_address(evidence: Evidence) -> IPv4Address | None:
     if any(private in bridge for bridge in _CONTAINER_BRIDGES):
         return private
     router = evidence.router_address
-    if url_address is not None and router is not None:
+    # A router on loopback says nothing of the LAN (only a simulated home has one).
+    if url_address is not None and router is not None and not router.is_loopback:
         lan = IPv4Network(f"{router}/{_HOME_LAN_PREFIX}", strict=False)
         if private not in lan and url_address in lan:
             return private
@@ -216,7 +217,9 @@ def container_address(evidence: Evidence) -> IPv4Address | None:
 def forward_target(evidence: Evidence) -> IPv4Address | None:
     """The address a forward must target: the server, or the Docker host of a container."""
     if container_address(evidence) is not None:
-        return _url_address(evidence)
+        host = _url_address(evidence)
+        # Home Assistant on the Docker host itself may reach Plex on loopback: no target then.
+        return None if host is None or host.is_loopback else host
     account = evidence.account
     if account is not None and account.private_address is not None:
         return account.private_address
@@ -336,11 +339,11 @@ def mappings_to_plex(evidence: Evidence) -> tuple[PortMapping, ...] | None:
 def _base_facts(evidence: Evidence) -> dict[str, str]:
     """Facts every repair may quote: addresses and ports as measured, the forward's target."""
     target = forward_target(evidence)
-    facts = {
-        "lan_ip": str(target) if target else evidence.server_url_host or "",
-        "internal_port": str(internal_port(evidence)),
-    }
-    if (container := container_address(evidence)) is not None:
+    container = container_address(evidence)
+    # Without an address, the URL's host name still tells the user which machine; never a container's.
+    fallback = "" if container else evidence.server_url_host or ""
+    facts = {"lan_ip": str(target) if target else fallback, "internal_port": str(internal_port(evidence))}
+    if container is not None:
         facts["container_ip"] = str(container)
     if (port := external_port(evidence)) is not None:
         facts["external_port"] = str(port)

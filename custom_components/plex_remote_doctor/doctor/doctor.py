@@ -19,9 +19,12 @@ from time import monotonic
 import aiohttp
 from yarl import URL
 
+from .addresses import HostAddresses
+from .custom_urls import check_custom_urls
 from .errors import DoctorAuthenticationError, DoctorError
 from .evidence import (
     Cause,
+    CustomUrlCheck,
     Evidence,
     Missing,
     PlexAccount,
@@ -98,6 +101,7 @@ class Doctor:
         self._url_port = url.port
         # Who the server is (its version): read once, when the server first answers.
         self.identity: PlexIdentity | None = None
+        self.addresses = HostAddresses()
         self._last_retry: float | None = None
         self.name = name
         # Probes whose failure was already logged; logged again only once they recover.
@@ -113,11 +117,18 @@ class Doctor:
         Raises DoctorAuthenticationError when the Plex server refuses the token: that
         needs the user (a new token), not a diagnosis.
         """
-        (reachable, account, prefs), router, public_ip, plex_tv = await asyncio.gather(
-            self._read_server(),
+        (
+            (reachable, account, prefs, custom_urls),
+            router,
+            public_ip,
+            plex_tv,
+            (server_url_address, router_address),
+        ) = await asyncio.gather(
+            self._read_server_and_custom_urls(),
             self._read_router(),
             _read(public_ipv4(self._session, self._public_ip_urls)),
             self._read_plex_tv(),
+            self._addresses(),
         )
         missing = {
             probe: reading
@@ -135,12 +146,15 @@ class Doctor:
         return Evidence(
             server_url_host=self._url_host,
             server_url_port=self._url_port,
+            server_url_address=server_url_address,
+            router_address=router_address,
             server_reachable=reachable if isinstance(reachable, bool) else False,
             account=account if isinstance(account, PlexAccount) else None,
             prefs=prefs if isinstance(prefs, PlexPrefs) else None,
             router=router if isinstance(router, RouterState) else None,
             public_ip=public_ip if isinstance(public_ip, IPv4Address) else None,
             plex_tv=plex_tv if isinstance(plex_tv, PlexTvView) else None,
+            custom_urls=custom_urls,
             missing=missing,
         )
 
@@ -175,6 +189,35 @@ class Doctor:
             else:
                 self.identity = identity
         return True, account, prefs
+
+    async def _read_server_and_custom_urls(
+        self,
+    ) -> tuple[
+        Reading[bool],
+        Reading[PlexAccount] | None,
+        Reading[PlexPrefs] | None,
+        tuple[CustomUrlCheck, ...] | None,
+    ]:
+        """The server, then its custom URLs: only the prefs say which there are."""
+        reachable, account, prefs = await self._read_server()
+        return reachable, account, prefs, await self._check_custom_urls(prefs)
+
+    async def _check_custom_urls(self, prefs: Reading[PlexPrefs] | None) -> tuple[CustomUrlCheck, ...] | None:
+        if not isinstance(prefs, PlexPrefs) or not prefs.custom_connections:
+            return None
+        # The entry's unique id; before there is one, the identity the server gave.
+        expected = self._machine_identifier or (self.identity.machine_identifier if self.identity else None)
+        if expected is None:
+            return None
+        return await check_custom_urls(self._session, prefs.custom_connections, expected)
+
+    async def _addresses(self) -> tuple[IPv4Address | None, IPv4Address | None]:
+        """The server URL's and the router's hosts as IPv4 addresses."""
+        router_host = URL(self.router.description_url).host if self.router is not None else None
+        server, router = await asyncio.gather(
+            self.addresses.ipv4(self._url_host), self.addresses.ipv4(router_host)
+        )
+        return server, router
 
     async def _read_router(self) -> Reading[RouterState] | None:
         return None if self.router is None else await _read(self.router.read())

@@ -27,6 +27,39 @@ async def read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes
     return b"".join(chunks)
 
 
+async def exchange(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    params: Mapping[str, str] | None = None,
+    verify_ssl: bool = True,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[int, bytes | None]:
+    """Send one request; return the status and the body of a 2xx answer.
+
+    The body is empty for any other status (not read) and None when it grew past
+    ``max_bytes``. Transport errors are raised as they come (TimeoutError,
+    aiohttp.ClientError, OSError, ValueError), for callers that tell them apart.
+    """
+    async with (
+        asyncio.timeout(timeout),
+        session.request(
+            method,
+            url,
+            headers=headers,
+            params=params,
+            ssl=verify_ssl,
+            allow_redirects=False,
+        ) as response,
+    ):
+        if not 200 <= response.status < 300:
+            return response.status, b""
+        return response.status, await read_capped(response, max_bytes)
+
+
 async def request(
     session: aiohttp.ClientSession,
     method: str,
@@ -45,26 +78,24 @@ async def request(
     have put a secret in one.
     """
     try:
-        async with asyncio.timeout(timeout):
-            async with session.request(
-                method,
-                url,
-                headers=headers,
-                params=params,
-                ssl=verify_ssl,
-                allow_redirects=False,
-            ) as response:
-                if response.status == 401:
-                    raise DoctorAuthenticationError(f"{what}: the token was refused (HTTP 401)")
-                if not 200 <= response.status < 300:
-                    raise DoctorConnectionError(f"{what}: HTTP {response.status}")
-                body = await read_capped(response, max_bytes)
-                if body is None:
-                    raise DoctorResponseError(f"{what}: body larger than {max_bytes} bytes")
-                return body
+        status, body = await exchange(
+            session,
+            method,
+            url,
+            headers=headers,
+            params=params,
+            verify_ssl=verify_ssl,
+            timeout=timeout,
+            max_bytes=max_bytes,
+        )
     except TimeoutError:
         raise DoctorConnectionError(f"{what}: no answer within {timeout:g} s") from None
-    except aiohttp.ClientError as err:
+    except (aiohttp.ClientError, OSError, ValueError) as err:
         raise DoctorConnectionError(f"{what}: {type(err).__name__}") from None
-    except (OSError, ValueError) as err:
-        raise DoctorConnectionError(f"{what}: {type(err).__name__}") from None
+    if status == 401:
+        raise DoctorAuthenticationError(f"{what}: the token was refused (HTTP 401)")
+    if not 200 <= status < 300:
+        raise DoctorConnectionError(f"{what}: HTTP {status}")
+    if body is None:
+        raise DoctorResponseError(f"{what}: body larger than {max_bytes} bytes")
+    return body

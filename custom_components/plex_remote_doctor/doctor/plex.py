@@ -30,14 +30,18 @@ PREF_RELAY_ENABLED = "RelayEnabled"
 PREF_CUSTOM_CONNECTIONS = "customConnections"
 
 
-def plex_headers(token: str) -> dict[str, str]:
-    """Headers Plex expects from a client; JSON is asked for, XML still accepted."""
+def client_headers() -> dict[str, str]:
+    """Who is asking, without a token: for URLs the token must never reach."""
     return {
         "Accept": "application/json",
-        "X-Plex-Token": token,
         "X-Plex-Client-Identifier": CLIENT_IDENTIFIER,
         "X-Plex-Product": PRODUCT,
     }
+
+
+def plex_headers(token: str) -> dict[str, str]:
+    """Headers Plex expects from a client; JSON is asked for, XML still accepted."""
+    return {**client_headers(), "X-Plex-Token": token}
 
 
 def _attributes(document: Document, json_key: str, xml_tag: str, what: str) -> Mapping[str, Any]:

@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--port", type=int, default=8123, help="Home Assistant's port (default 8123)")
     parser.add_argument("--control-port", type=int, default=8124, help="the scenario page (default 8124)")
-    parser.add_argument("--fake-base-port", type=int, default=42400, help="first of 4 ports for the fakes")
+    parser.add_argument("--fake-base-port", type=int, default=42400, help="first of 5 ports for the fakes")
     parser.add_argument(
         "--config", type=Path, default=DEFAULT_CONFIG_DIR, help="Home Assistant config folder"
     )

@@ -13,18 +13,23 @@ from typing import Any
 from .echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
 from .igd import FakeIgd, IgdState, Mapping
 from .plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
+from .proxy import FakeProxy, ProxyState
 
 LAN_IP = "192.168.1.20"
 PUBLIC_IP = "203.0.113.2"
 UPNP_PORT = 41234
 MANUAL_PORT = 32500
+# Docker's default bridge: the container's own address, which no router can reach.
+CONTAINER_IP = "172.17.0.2"
+# Where a DHCP lease put the server before it moved to LAN_IP.
+OLD_LAN_IP = "192.168.1.10"
 
 
 class FakeNetwork:
-    """Plex server, router, public-IP echo and plex.tv, all on 127.0.0.1."""
+    """Plex server, router, public-IP echo, plex.tv and a reverse proxy, all on 127.0.0.1."""
 
     def __init__(self, *, igd_version: int = 2, base_port: int = 0) -> None:
-        """Ports are random, or ``base_port`` .. ``base_port + 3`` (the demo's fixed ports)."""
+        """Ports are random, or ``base_port`` .. ``base_port + 4`` (the demo's fixed ports)."""
 
         def port(offset: int) -> int:
             return base_port + offset if base_port else 0
@@ -33,17 +38,24 @@ class FakeNetwork:
         self.igd = FakeIgd(IgdState(version=igd_version), port(1))
         self.echo = FakePublicIpEcho(EchoState(), port(2))
         self.plex_tv = FakePlexTv(PlexTvState(), port(3))
+        # A reverse proxy (nginx, Caddy) in front of Plex, published as a customConnections URL.
+        self.proxy = FakeProxy(ProxyState(), port=port(4))
         self.scenario = ""
         self.apply("healthy")
 
     async def start(self) -> FakeNetwork:
-        for fake in (self.plex, self.igd, self.echo, self.plex_tv):
+        for fake in self._fakes:
             await fake.start()
+        self.proxy.state.upstream = self.plex.url
         return self
 
     async def stop(self) -> None:
-        for fake in (self.plex, self.igd, self.echo, self.plex_tv):
+        for fake in self._fakes:
             await fake.stop()
+
+    @property
+    def _fakes(self) -> tuple[FakePlexServer | FakeIgd | FakePublicIpEcho | FakePlexTv | FakeProxy, ...]:
+        return (self.plex, self.igd, self.echo, self.plex_tv, self.proxy)
 
     def entry_data(self) -> dict[str, Any]:
         """Config entry data pointing the integration at the fakes."""
@@ -76,6 +88,7 @@ class FakeNetwork:
         self.echo.state.status = 200
         self.plex_tv.state.status = 200
         self.plex_tv.state.resources = [server_resource(plex.machine_identifier)]
+        self.proxy.state.status = None
         SCENARIOS[name](self)
         self.scenario = name
 
@@ -174,6 +187,48 @@ def _default_port_exposed(net: FakeNetwork) -> None:
     net.plex_says(publicPort=32400)
 
 
+def _wan_down(net: FakeNetwork) -> None:
+    # The line is down: the router says Disconnected and has no external address.
+    net.igd.state.connection_status = "Disconnected"
+    net.igd.state.external_ip = ""
+    net.plex_says(mappingState="failed", publicAddress="")
+    net.echo.state.status = 503
+
+
+def _reverse_proxy(net: FakeNetwork) -> None:
+    # Remote access on, Plex's own mapping fails, but the proxy publishes the server.
+    net.plex.state.prefs["customConnections"] = net.proxy.url
+    net.plex_says(mappingState="failed", publicPort=0)
+    net.igd.state.mappings = []
+
+
+def _custom_url_unreachable(net: FakeNetwork) -> None:
+    # Published only through the proxy, whose upstream is down.
+    net.plex.state.prefs.update(PublishServerOnPlexOnlineKey=False, customConnections=net.proxy.url)
+    net.plex_says(mappingState="unknown", publicPort=0)
+    net.igd.state.mappings = []
+    net.proxy.state.status = 502
+
+
+def _docker_bridge(net: FakeNetwork) -> None:
+    # Plex in a container: it reports the bridge address; the router only reaches the host.
+    net.plex_says(privateAddress=CONTAINER_IP, mappingState="failed", publicPort=0)
+    net.igd.state.mappings = []
+
+
+def _stale_upnp_lease(net: FakeNetwork) -> None:
+    # The server moved to a new DHCP address; the router still maps Plex's port to the old one.
+    net.plex_says(mappingError="unreachable")
+    net.igd.state.mappings = [Mapping(UPNP_PORT, OLD_LAN_IP)]
+
+
+def _home_assistant_vpn(net: FakeNetwork) -> None:
+    # Home Assistant's traffic leaves through a VPN; Plex sees the WAN IP: no CGNAT.
+    net.echo.state.answer = "198.51.100.77"
+    net.plex_says(mappingState="failed", publicPort=0)
+    net.igd.state.mappings = []
+
+
 SCENARIOS: dict[str, Callable[[FakeNetwork], None]] = {
     "healthy": _healthy,
     "plex_unreachable": _plex_unreachable,
@@ -190,4 +245,11 @@ SCENARIOS: dict[str, Callable[[FakeNetwork], None]] = {
     "plex_reported_error": _plex_reported_error,
     "account_issue": _account_issue,
     "default_port_exposed": _default_port_exposed,
+    # real homes that broke diagnosis v1
+    "wan_down": _wan_down,
+    "reverse_proxy": _reverse_proxy,
+    "custom_url_unreachable": _custom_url_unreachable,
+    "docker_bridge": _docker_bridge,
+    "stale_upnp_lease": _stale_upnp_lease,
+    "home_assistant_vpn": _home_assistant_vpn,
 }

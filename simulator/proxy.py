@@ -38,11 +38,13 @@ class ProxyState:
 class FakeProxy:
     """A reverse proxy on 127.0.0.1, plain HTTP or HTTPS with the given context."""
 
-    def __init__(self, state: ProxyState | None = None, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, state: ProxyState | None = None, *, ssl_context: ssl.SSLContext | None = None, port: int = 0
+    ) -> None:
         self.state = state or ProxyState()
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self.server = LoopbackServer(app, ssl_context=ssl_context)
+        self.server = LoopbackServer(app, port, ssl_context=ssl_context)
         self._session: aiohttp.ClientSession | None = None
 
     @property

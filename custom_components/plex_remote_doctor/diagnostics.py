@@ -7,6 +7,7 @@ with dashes) and the account's e-mail never leave Home Assistant in this file.
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
+from datetime import datetime
 from enum import Enum
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
@@ -48,6 +49,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, (IPv4Address, IPv6Address)):
         return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 
@@ -91,6 +94,9 @@ async def async_get_config_entry_diagnostics(
             "double_nat": data.diagnosis.double_nat,
             "wan_public_ip_match": data.diagnosis.wan_public_ip_match,
             "port_mapping": data.diagnosis.port_mapping,
+            # Whose traffic leaves another way than the router's WAN (a VPN, a second WAN).
+            "egress_differs": _plain(data.diagnosis.egress_differs),
+            "waiting_since": _plain(data.diagnosis.waiting_since),
         },
         "issues_raised": sorted(str(key) for key in coordinator.issues.raised),
     }

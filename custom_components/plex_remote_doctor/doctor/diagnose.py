@@ -197,6 +197,11 @@ def _url_address(evidence: Evidence) -> IPv4Address | None:
     return evidence.server_url_address or parse_ipv4(evidence.server_url_host)
 
 
+def _simulated_lan(evidence: Evidence) -> bool:
+    """A router on loopback: the whole home is simulated on 127.0.0.1 (tests and the demo)."""
+    return evidence.router_address is not None and evidence.router_address.is_loopback
+
+
 def container_address(evidence: Evidence) -> IPv4Address | None:
     """Plex's ``privateAddress`` when it is a container's (Docker bridge mode), else None."""
     private = evidence.account.private_address if evidence.account else None
@@ -206,8 +211,7 @@ def container_address(evidence: Evidence) -> IPv4Address | None:
     if any(private in bridge for bridge in _CONTAINER_BRIDGES):
         return private
     router = evidence.router_address
-    # A router on loopback says nothing of the LAN (only a simulated home has one).
-    if url_address is not None and router is not None and not router.is_loopback:
+    if url_address is not None and router is not None and not _simulated_lan(evidence):
         lan = IPv4Network(f"{router}/{_HOME_LAN_PREFIX}", strict=False)
         if private not in lan and url_address in lan:
             return private
@@ -219,7 +223,7 @@ def forward_target(evidence: Evidence) -> IPv4Address | None:
     if container_address(evidence) is not None:
         host = _url_address(evidence)
         # Home Assistant on the Docker host itself may reach Plex on loopback: no target then.
-        return None if host is None or host.is_loopback else host
+        return None if host is None or (host.is_loopback and not _simulated_lan(evidence)) else host
     account = evidence.account
     if account is not None and account.private_address is not None:
         return account.private_address

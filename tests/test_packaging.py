@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import re
+from typing import Any
 
 from PIL import Image
 import yaml
@@ -72,16 +73,32 @@ def test_quality_scale_lists_every_rule_with_a_status() -> None:
             assert status in ("done", "todo"), rule
 
 
-def test_blueprint_is_valid_yaml_for_home_assistant() -> None:
-    class Loader(yaml.SafeLoader):  # type: ignore[misc]
-        pass
+class _BlueprintLoader(yaml.SafeLoader):  # type: ignore[misc]
+    """YAML with Home Assistant's ``!input`` tag."""
 
-    Loader.add_constructor("!input", lambda loader, node: {"input": loader.construct_scalar(node)})
+
+_BlueprintLoader.add_constructor("!input", lambda loader, node: {"input": loader.construct_scalar(node)})
+
+
+def load_blueprint() -> dict[str, Any]:
     path = REPO / "blueprints" / "automation" / "plex_remote_doctor" / "notify_remote_access_broken.yaml"
-    blueprint = yaml.load(path.read_text(), Loader=Loader)
+    blueprint: dict[str, Any] = yaml.load(path.read_text(), Loader=_BlueprintLoader)
+    return blueprint
+
+
+def test_blueprint_is_valid_yaml_for_home_assistant() -> None:
+    blueprint = load_blueprint()
     assert blueprint["blueprint"]["domain"] == "automation"
     assert set(blueprint["blueprint"]["input"]) >= {
         "remote_access_entity",
         "diagnosis_entity",
         "notify_service",
     }
+
+
+def test_blueprint_has_a_next_action_for_every_finding() -> None:
+    """The notification names the next action of whatever the diagnosis is."""
+    from custom_components.plex_remote_doctor.doctor.diagnose import Finding
+
+    actions = load_blueprint()["variables"]["actions_by_diagnosis"]
+    assert set(actions) == {finding.value for finding in Finding} - {"ok"}

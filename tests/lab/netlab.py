@@ -12,6 +12,7 @@ loaded here instead, with miniupnpd's default table and chain names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
 import os
 from pathlib import Path
 import shutil
@@ -20,7 +21,10 @@ import subprocess
 import sys
 import time
 
-NS_ISP, NS_ROUTER, NS_LAN = "prd-isp", "prd-router", "prd-lan"
+# Namespace names are machine-wide: a tag from the checkout's path keeps the labs of two
+# worktrees (run at the same time) from tearing down each other's namespaces.
+_TAG = hashlib.sha256(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:6]
+NS_ISP, NS_ROUTER, NS_LAN = (f"prd-{_TAG}-{role}" for role in ("isp", "router", "lan"))
 ROUTER_LAN, HOST_LAN = "192.168.1.1", "192.168.1.10"
 HTTP_PORT = 5000
 LOCATION = f"http://{ROUTER_LAN}:{HTTP_PORT}/rootDesc.xml"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from ipaddress import IPv4Address
 
 import aiohttp
@@ -17,6 +18,7 @@ from custom_components.plex_remote_doctor.doctor.router import (
 )
 from tests.fakes.igd import IgdState, Mapping, PppLine
 from tests.fakes.network import LAN_IP, FakeNetwork
+from tests.test_events import wait_until
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -458,3 +460,35 @@ async def test_events_come_from_the_line(session: aiohttp.ClientSession, net: Fa
         assert net.igd.subscribed_to == ["PPPConn"]
     finally:
         await events.stop()
+
+
+async def test_events_follow_the_line_but_not_an_outage(
+    session: aiohttp.ClientSession, net: FakeNetwork
+) -> None:
+    """Subscribed while no line is up (first service), moved when PPP dials in, kept when it drops."""
+    ppp = dsl(net.igd.state)
+    ppp.connection_status = "Connecting"
+    router = Router(net.igd.description_url, session)
+    changes: list[None] = []
+    events = RouterEvents(router, lambda: changes.append(None), source_ip="127.0.0.1")
+    await events.start()
+    try:
+        assert net.igd.subscribed_to == ["IPConn"]
+        ppp.connection_status = "Connected"
+        assert (await router.read()).service == "WANPPPConnection:1"
+        await wait_until(lambda: net.igd.subscribed_to == ["PPPConn"], 5)
+        await wait_until(lambda: events.subscribed, 5)
+        await asyncio.sleep(0.05)  # the initial event sets the baseline
+        # The daily reconnect: while it lasts the first service is read, events stay on PPP.
+        ppp.connection_status = "Disconnected"
+        assert (await router.read()).service_choice == "first"
+        await asyncio.sleep(0.05)
+        assert net.igd.subscribed_to == ["PPPConn"]
+        ppp.connection_status = "Connected"
+        assert await net.igd.renumber_wan("198.51.100.21") == 1
+        await wait_until(lambda: len(changes) >= 1, 5)
+        await events.renew()
+        assert net.igd.subscribed_to == ["PPPConn"]
+    finally:
+        await events.stop()
+    assert net.igd.subscribed_to == []

@@ -11,7 +11,7 @@ would report a hidden WAN IP (or double NAT) that is not there.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from ipaddress import IPv4Address
@@ -285,6 +285,9 @@ class Router:
         self._tree: _Tree | None = None
         # The service read, and why; kept until it no longer carries traffic.
         self._choice: tuple[UpnpService, ServiceChoice] | None = None
+        # The last service seen carrying traffic: events follow it, not an idle "first".
+        self._carrier: UpnpService | None = None
+        self._switch_listeners: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         """Show where the router is."""
@@ -299,6 +302,7 @@ class Router:
         """Drop the cached description, e.g. after the router moved to another port."""
         self._tree = None
         self._choice = None
+        self._carrier = None
 
     async def _description(self) -> _Tree:
         if self._tree is None:
@@ -325,11 +329,29 @@ class Router:
         return self._tree
 
     async def wan_service(self) -> UpnpService:
-        """The WAN connection service read (for event subscriptions)."""
+        """The WAN connection service to take events from: the one that carries traffic.
+
+        While none does, the one read; a line that drops keeps its events (its coming
+        back is what they announce).
+        """
         if self._choice is None:
             service, _, how = await self._choose()
-            self._choice = (service, how)
-        return self._choice[0]
+            self._chose(service, how)
+        assert self._choice is not None  # set by _chose
+        return self._carrier or self._choice[0]
+
+    def on_switch(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` when another service starts carrying traffic; return the undo."""
+        self._switch_listeners.append(listener)
+        return lambda: self._switch_listeners.remove(listener)
+
+    def _chose(self, service: UpnpService, how: ServiceChoice) -> None:
+        self._choice = (service, how)
+        if how is ServiceChoice.FIRST or service is self._carrier:
+            return
+        self._carrier = service
+        for listener in list(self._switch_listeners):
+            listener()
 
     @property
     def requester(self) -> UpnpRequester:
@@ -372,7 +394,7 @@ class Router:
                 line = _line_or_raise(reading)
                 if chosen is not service:
                     service, mappings = chosen, await self._port_mappings(chosen)
-        self._choice = (service, how)
+        self._chose(service, how)
         return RouterState(
             wan_ip=line.external_ip,
             connection_status=line.status,

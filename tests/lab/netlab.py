@@ -265,7 +265,25 @@ class Lab:
         run("ip", "-n", NS_ROUTER, "addr", "add", cidr, "dev", "wan0")
         run("ip", "-n", NS_ROUTER, "route", "replace", "default", "via", self.case.gateway)
         time.sleep(0.5)  # a change while the previous NOTIFY is in flight is dropped
+        self.nudge()
+
+    def nudge(self) -> None:
+        """SIGUSR1: miniupnpd looks at its WAN again and events what it finds."""
         self.processes["miniupnpd"].send_signal(signal.SIGUSR1)
+
+    def wan_down(self, *, keep_address: bool) -> None:
+        """The WAN goes down: its link (the address stays on wan0), or its address."""
+        if keep_address:
+            run("ip", "-n", NS_ROUTER, "link", "set", "wan0", "down")
+        else:
+            run("ip", "-n", NS_ROUTER, "addr", "flush", "dev", "wan0")
+
+    def wan_up(self) -> None:
+        """Link, address and default route as the case set them up."""
+        assert self.case is not None
+        run("ip", "-n", NS_ROUTER, "link", "set", "wan0", "up")
+        run("ip", "-n", NS_ROUTER, "addr", "replace", self.case.wan_cidr, "dev", "wan0")
+        run("ip", "-n", NS_ROUTER, "route", "replace", "default", "via", self.case.gateway)
 
     def down(self) -> None:
         """Stop what this lab started and delete its namespaces."""

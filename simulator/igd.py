@@ -1,7 +1,12 @@
 """A UPnP Internet Gateway Device (v1 or v2): description, SCPD and SOAP control.
 
-Read-only callers only: AddPortMapping and DeletePortMapping are declared (as a real
-router does) but any call to them is recorded in ``writes`` and a test fails on it.
+Read-only callers only: AddPortMapping, DeletePortMapping and SetDefaultConnectionService
+are declared (as a real router does) but any call to them is recorded in ``writes`` and a
+test fails on it.
+
+Like a DSL router it can list a WANPPPConnection beside its WANIPConnection (on a second
+WANConnectionDevice, or on the same one), and a Layer3Forwarding service naming the
+default connection.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from aiohttp import web
 from .loopback import LoopbackServer
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+PPP_SERVICE = "urn:schemas-upnp-org:service:WANPPPConnection:1"
+LAYER3_SERVICE = "urn:schemas-upnp-org:service:Layer3Forwarding:1"
 
 
 @dataclass
@@ -32,18 +39,47 @@ class Mapping:
 
 
 @dataclass
-class IgdState:
-    """What the fake router answers."""
+class Line:
+    """One WAN connection service: its line and its port-mapping table."""
 
-    version: int = 2
-    udn: str = "uuid:3b1f3f9e-5c43-4d46-9d1c-0a1b2c3d4e5f"
     external_ip: str = "203.0.113.2"
-    connection_status: str = "Connected"
+    connection_status: str = "Connected"  # or "Disconnected", "Connecting", ...
+    # GetExternalIPAddress while not Connected: "" or "0.0.0.0" as most routers say, or
+    # None for the address it had (miniupnpd with STUN keeps answering that one).
+    down_ip: str | None = ""
     mappings: list[Mapping] = field(default_factory=list)
     # UPnP error code for GetListOfPortMappings (e.g. 606), forcing the v1 walk.
     list_error: int | None = None
     # UPnP error code for GetExternalIPAddress.
     external_ip_error: int | None = None
+
+    @property
+    def answered_ip(self) -> str:
+        if self.connection_status == "Connected" or self.down_ip is None:
+            return self.external_ip
+        return self.down_ip
+
+
+@dataclass
+class PppLine(Line):
+    """A WANPPPConnection:1 (the dialled-in DSL line), with its own address and table."""
+
+    external_ip: str = "198.51.100.20"
+    # On the WANIPConnection's own WANConnectionDevice (Fritz!Box) instead of a second one.
+    same_device: bool = False
+
+
+@dataclass
+class IgdState(Line):
+    """What the fake router answers; its own line is the WANIPConnection's."""
+
+    version: int = 2
+    udn: str = "uuid:3b1f3f9e-5c43-4d46-9d1c-0a1b2c3d4e5f"
+    ppp: PppLine | None = None
+    # Layer3Forwarding's NewDefaultConnectionService (None: no Layer3Forwarding service),
+    # and a UPnP error code it answers instead.
+    default_connection: str | None = None
+    default_connection_error: int | None = None
     # Answer SOAP with this body instead (malformed SOAP tests).
     raw_soap: str | None = None
     # Serve this text as the root description instead (malformed description tests).
@@ -58,6 +94,15 @@ class IgdState:
     @property
     def service_type(self) -> str:
         return f"urn:schemas-upnp-org:service:WANIPConnection:{self.version}"
+
+    @property
+    def ip_device_udn(self) -> str:
+        return f"{self.udn}-wanconn"
+
+    @property
+    def ppp_device_udn(self) -> str:
+        same = self.ppp is not None and self.ppp.same_device
+        return self.ip_device_udn if same else f"{self.udn}-wanconn-ppp"
 
 
 _ARGS: dict[str, list[tuple[str, str, str]]] = {
@@ -121,23 +166,32 @@ _VARIABLES = {
     "A_ARG_TYPE_Manage": "boolean",
     "A_ARG_TYPE_PortListing": "string",
 }
-_EVENTED = frozenset({"ExternalIPAddress", "ConnectionStatus", "PortMappingNumberOfEntries"})
-_WRITES = frozenset({"AddPortMapping", "DeletePortMapping"})
+_LAYER3_ARGS = {
+    "GetDefaultConnectionService": [("NewDefaultConnectionService", "out", "DefaultConnectionService")],
+    "SetDefaultConnectionService": [("NewDefaultConnectionService", "in", "DefaultConnectionService")],
+}
+_LAYER3_VARIABLES = {"DefaultConnectionService": "string"}
+_EVENTED = frozenset(
+    {"ExternalIPAddress", "ConnectionStatus", "PortMappingNumberOfEntries", "DefaultConnectionService"}
+)
+_WRITES = frozenset({"AddPortMapping", "DeletePortMapping", "SetDefaultConnectionService"})
+# The services by the name in their URLs: /<scpd>.xml, /ctl/<name>, /evt/<name>.
+_SCPD = {"IPConn": "WANIPCn", "PPPConn": "WANPPPCn", "L3F": "L3F"}
 
 
 class FakeIgd:
-    """Serves /rootDesc.xml, /WANIPCn.xml and /ctl/IPConn like miniupnpd does."""
+    """Serves /rootDesc.xml, /WANIPCn.xml and /ctl/IPConn like miniupnpd does (and PPP, L3F)."""
 
     def __init__(self, state: IgdState | None = None, port: int = 0) -> None:
         self.state = state or IgdState()
         app = web.Application()
         app.router.add_get("/rootDesc.xml", self._description)
-        app.router.add_get("/WANIPCn.xml", self._scpd)
-        app.router.add_post("/ctl/IPConn", self._control)
-        app.router.add_route("SUBSCRIBE", "/evt/IPConn", self._subscribe)
-        app.router.add_route("UNSUBSCRIBE", "/evt/IPConn", self._unsubscribe)
+        app.router.add_get("/{scpd}.xml", self._scpd)
+        app.router.add_post("/ctl/{service}", self._control)
+        app.router.add_route("SUBSCRIBE", "/evt/{service}", self._subscribe)
+        app.router.add_route("UNSUBSCRIBE", "/evt/{service}", self._unsubscribe)
         self.server = LoopbackServer(app, port)
-        # GENA subscribers: SID -> (callback URL, next SEQ)
+        # GENA subscribers: SID -> (callback URL, next SEQ, service name)
         self.subscribers: dict[str, list[str | int]] = {}
         self._sids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -156,7 +210,25 @@ class FakeIgd:
         self.subscribers.clear()
         await self.server.stop()
 
+    @property
+    def subscribed_to(self) -> list[str]:
+        """The services subscribed to, by name ("IPConn", "PPPConn")."""
+        return [str(entry[2]) for entry in self.subscribers.values()]
+
+    def _line(self, name: str) -> Line | None:
+        """The line behind service ``name``; HTTPNotFound when the router has no such service."""
+        s = self.state
+        if name == "IPConn":
+            return s
+        if name == "PPPConn" and s.ppp is not None:
+            return s.ppp
+        if name == "L3F" and s.default_connection is not None:
+            return None
+        raise web.HTTPNotFound
+
     async def _subscribe(self, request: web.Request) -> web.Response:
+        name = request.match_info["service"]
+        self._line(name)
         sid = request.headers.get("SID")
         if sid is not None:  # renewal
             if sid not in self.subscribers:
@@ -166,7 +238,7 @@ class FakeIgd:
         if request.headers.get("NT") != "upnp:event" or not callback:
             return web.Response(status=412)
         sid = f"uuid:fake-sid-{next(self._sids)}"
-        self.subscribers[sid] = [callback, 0]
+        self.subscribers[sid] = [callback, 0, name]
         # The initial event follows the SUBSCRIBE response, as the UPnP spec asks.
         task = asyncio.get_running_loop().create_task(self._send_initial(sid))
         self._tasks.add(task)
@@ -180,18 +252,19 @@ class FakeIgd:
     async def _send_initial(self, sid: str) -> None:
         await asyncio.sleep(0.01)
         if sid in self.subscribers:
-            await self._notify_one(sid, self._evented())
-
-    def _evented(self) -> dict[str, str]:
-        s = self.state
-        return {
-            "ExternalIPAddress": s.external_ip or "0.0.0.0",  # noqa: S104 - UPnP's "no address", not a bind
-            "ConnectionStatus": s.connection_status,
-            "PortMappingNumberOfEntries": str(len(s.mappings)),
-        }
+            line = self._line(str(self.subscribers[sid][2]))
+            if line is None:
+                initial = {"DefaultConnectionService": self.state.default_connection or ""}
+            else:
+                initial = {
+                    "ExternalIPAddress": line.answered_ip or "0.0.0.0",  # noqa: S104 - UPnP's "no address"
+                    "ConnectionStatus": line.connection_status,
+                    "PortMappingNumberOfEntries": str(len(line.mappings)),
+                }
+            await self._notify_one(sid, initial)
 
     async def _notify_one(self, sid: str, variables: dict[str, str]) -> None:
-        callback, seq = self.subscribers[sid]
+        callback, seq, _ = self.subscribers[sid]
         self.subscribers[sid][1] = int(seq) + 1
         properties = "".join(
             f"<e:property><{name}>{escape(value)}</{name}></e:property>" for name, value in variables.items()
@@ -231,6 +304,15 @@ class FakeIgd:
         if s.raw_description is not None:
             return web.Response(text=s.raw_description, content_type="text/xml")
         v = s.version
+        ip = _service_xml(s.service_type, "WANIPConn1", "IPConn")
+        ppp = "" if s.ppp is None else _service_xml(PPP_SERVICE, "WANPPPConn1", "PPPConn")
+        layer3 = "" if s.default_connection is None else _service_xml(LAYER3_SERVICE, "L3Forwarding1", "L3F")
+        connection_devices = _device_xml(
+            f"WANConnectionDevice:{v}", s.ip_device_udn, ip + ppp if s.ppp and s.ppp.same_device else ip
+        )
+        if s.ppp is not None and not s.ppp.same_device:
+            connection_devices += _device_xml(f"WANConnectionDevice:{v}", s.ppp_device_udn, ppp)
+        wan_device = _device_xml(f"WANDevice:{v}", f"{s.udn}-wan", "", connection_devices)
         body = f"""<?xml version="1.0"?>
 <root xmlns="urn:schemas-upnp-org:device-1-0">
 <specVersion><major>1</major><minor>1</minor></specVersion>
@@ -240,35 +322,8 @@ class FakeIgd:
 <manufacturer>Plex Remote Doctor tests</manufacturer>
 <modelName>FakeIGD</modelName>
 <UDN>{s.udn}</UDN>
-<serviceList></serviceList>
-<deviceList>
-<device>
-<deviceType>urn:schemas-upnp-org:device:WANDevice:{v}</deviceType>
-<friendlyName>WANDevice</friendlyName>
-<manufacturer>Plex Remote Doctor tests</manufacturer>
-<modelName>WAN Device</modelName>
-<UDN>{s.udn}-wan</UDN>
-<serviceList></serviceList>
-<deviceList>
-<device>
-<deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:{v}</deviceType>
-<friendlyName>WANConnectionDevice</friendlyName>
-<manufacturer>Plex Remote Doctor tests</manufacturer>
-<modelName>WAN Connection Device</modelName>
-<UDN>{s.udn}-wanconn</UDN>
-<serviceList>
-<service>
-<serviceType>{s.service_type}</serviceType>
-<serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId>
-<SCPDURL>/WANIPCn.xml</SCPDURL>
-<controlURL>/ctl/IPConn</controlURL>
-<eventSubURL>/evt/IPConn</eventSubURL>
-</service>
-</serviceList>
-</device>
-</deviceList>
-</device>
-</deviceList>
+<serviceList>{layer3}</serviceList>
+<deviceList>{wan_device}</deviceList>
 </device>
 </root>"""
         return web.Response(text=body, content_type="text/xml")
@@ -276,7 +331,21 @@ class FakeIgd:
     def _actions(self) -> dict[str, list[tuple[str, str, str]]]:
         return _ARGS | (_V2_ARGS if self.state.version >= 2 else {})
 
+    def _service(self, name: str) -> tuple[str, Line | None, dict[str, list[tuple[str, str, str]]]]:
+        """Service ``name``'s type, line and actions; HTTPNotFound when the router has none."""
+        line = self._line(name)
+        if line is None:
+            return LAYER3_SERVICE, None, _LAYER3_ARGS
+        if isinstance(line, PppLine):
+            return PPP_SERVICE, line, _ARGS  # WANPPPConnection has no v2
+        return self.state.service_type, line, self._actions()
+
     async def _scpd(self, request: web.Request) -> web.Response:
+        names = {scpd: name for name, scpd in _SCPD.items()}
+        service = names.get(request.match_info["scpd"])
+        if service is None:
+            raise web.HTTPNotFound
+        _, line, service_actions = self._service(service)
         actions = "".join(
             f"<action><name>{name}</name><argumentList>"
             + "".join(
@@ -285,12 +354,12 @@ class FakeIgd:
                 for arg, direction, variable in args
             )
             + "</argumentList></action>"
-            for name, args in self._actions().items()
+            for name, args in service_actions.items()
         )
         variables = "".join(
             f'<stateVariable sendEvents="{"yes" if name in _EVENTED else "no"}"><name>{name}</name>'
             f"<dataType>{data_type}</dataType></stateVariable>"
-            for name, data_type in _VARIABLES.items()
+            for name, data_type in (_LAYER3_VARIABLES if line is None else _VARIABLES).items()
         )
         body = (
             '<?xml version="1.0"?><scpd xmlns="urn:schemas-upnp-org:service-1-0">'
@@ -308,24 +377,25 @@ class FakeIgd:
         )
         return web.Response(status=500, text=body, content_type="text/xml")
 
-    def _reply(self, action: str, values: dict[str, str]) -> web.Response:
+    def _reply(self, action: str, values: dict[str, str], service_type: str | None = None) -> web.Response:
         if self.state.raw_soap is not None:
             return web.Response(text=self.state.raw_soap, content_type="text/xml")
         args = "".join(f"<{name}>{escape(value)}</{name}>" for name, value in values.items())
         body = (
             f'<?xml version="1.0"?><s:Envelope xmlns:s="{SOAP_ENV}" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">'
-            f'<s:Body><u:{action}Response xmlns:u="{self.state.service_type}">{args}</u:{action}Response></s:Body></s:Envelope>'
+            f'<s:Body><u:{action}Response xmlns:u="{service_type or self.state.service_type}">{args}</u:{action}Response></s:Body></s:Envelope>'
         )
         return web.Response(text=body, content_type="text/xml")
 
     async def _control(self, request: web.Request) -> web.Response:
         soap_action = request.headers.get("SOAPAction", "").strip('"')
         action = soap_action.rpartition("#")[2]
+        service_type, line, actions = self._service(request.match_info["service"])
         self.state.calls.append(action)
         if action in _WRITES:
             self.state.writes.append(action)
-            return self._reply(action, {})
-        if action not in self._actions():
+            return self._reply(action, {}, service_type)
+        if action not in actions:
             return self._fault(401, "Invalid Action")
         arguments = {
             child.tag: child.text or ""
@@ -333,11 +403,16 @@ class FakeIgd:
             if body.tag.endswith(action)
             for child in body
         }
-        s = self.state
+        if line is None:  # Layer3Forwarding: GetDefaultConnectionService
+            if self.state.default_connection_error is not None:
+                return self._fault(self.state.default_connection_error, "ActionFailed")
+            answer = self.state.default_connection or ""
+            return self._reply(action, {"NewDefaultConnectionService": answer}, service_type)
+        s = line
         if action == "GetExternalIPAddress":
             if s.external_ip_error is not None:
                 return self._fault(s.external_ip_error, "ActionFailed")
-            return self._reply(action, {"NewExternalIPAddress": s.external_ip})
+            return self._reply(action, {"NewExternalIPAddress": s.answered_ip}, service_type)
         if action == "GetStatusInfo":
             return self._reply(
                 action,
@@ -346,6 +421,7 @@ class FakeIgd:
                     "NewLastConnectionError": "ERROR_NONE",
                     "NewUptime": "1234",
                 },
+                service_type,
             )
         if action == "GetGenericPortMappingEntry":
             index = int(arguments.get("NewPortMappingIndex", "0"))
@@ -364,6 +440,7 @@ class FakeIgd:
                     "NewPortMappingDescription": m.description,
                     "NewLeaseDuration": str(m.lease),
                 },
+                service_type,
             )
         # GetListOfPortMappings
         if s.list_error is not None:
@@ -382,4 +459,22 @@ class FakeIgd:
             for m in selected
         )
         listing = f'<?xml version="1.0" encoding="UTF-8"?><p:PortMappingList xmlns:p="urn:schemas-upnp-org:gw:WANIPConnection">{entries}</p:PortMappingList>'
-        return self._reply(action, {"NewPortListing": listing})
+        return self._reply(action, {"NewPortListing": listing}, service_type)
+
+
+def _service_xml(service_type: str, service_id: str, name: str) -> str:
+    return (
+        f"<service><serviceType>{service_type}</serviceType>"
+        f"<serviceId>urn:upnp-org:serviceId:{service_id}</serviceId><SCPDURL>/{_SCPD[name]}.xml</SCPDURL>"
+        f"<controlURL>/ctl/{name}</controlURL><eventSubURL>/evt/{name}</eventSubURL></service>"
+    )
+
+
+def _device_xml(device_type: str, udn: str, services: str, devices: str = "") -> str:
+    name = device_type.partition(":")[0]
+    return (
+        f"<device><deviceType>urn:schemas-upnp-org:device:{device_type}</deviceType>"
+        f"<friendlyName>{name}</friendlyName><manufacturer>Plex Remote Doctor tests</manufacturer>"
+        f"<modelName>{name}</modelName><UDN>{udn}</UDN>"
+        f"<serviceList>{services}</serviceList><deviceList>{devices}</deviceList></device>"
+    )

@@ -12,6 +12,7 @@ loaded here instead, with miniupnpd's default table and chain names.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
 import os
 from pathlib import Path
 import shutil
@@ -20,7 +21,10 @@ import subprocess
 import sys
 import time
 
-NS_ISP, NS_ROUTER, NS_LAN = "prd-isp", "prd-router", "prd-lan"
+# Namespace names are machine-wide: a tag from the checkout's path keeps the labs of two
+# worktrees (run at the same time) from tearing down each other's namespaces.
+_TAG = hashlib.sha256(str(Path(__file__).resolve().parents[2]).encode()).hexdigest()[:6]
+NS_ISP, NS_ROUTER, NS_LAN = (f"prd-{_TAG}-{role}" for role in ("isp", "router", "lan"))
 ROUTER_LAN, HOST_LAN = "192.168.1.1", "192.168.1.10"
 HTTP_PORT = 5000
 LOCATION = f"http://{ROUTER_LAN}:{HTTP_PORT}/rootDesc.xml"
@@ -261,7 +265,25 @@ class Lab:
         run("ip", "-n", NS_ROUTER, "addr", "add", cidr, "dev", "wan0")
         run("ip", "-n", NS_ROUTER, "route", "replace", "default", "via", self.case.gateway)
         time.sleep(0.5)  # a change while the previous NOTIFY is in flight is dropped
+        self.nudge()
+
+    def nudge(self) -> None:
+        """SIGUSR1: miniupnpd looks at its WAN again and events what it finds."""
         self.processes["miniupnpd"].send_signal(signal.SIGUSR1)
+
+    def wan_down(self, *, keep_address: bool) -> None:
+        """The WAN goes down: its link (the address stays on wan0), or its address."""
+        if keep_address:
+            run("ip", "-n", NS_ROUTER, "link", "set", "wan0", "down")
+        else:
+            run("ip", "-n", NS_ROUTER, "addr", "flush", "dev", "wan0")
+
+    def wan_up(self) -> None:
+        """Link, address and default route as the case set them up."""
+        assert self.case is not None
+        run("ip", "-n", NS_ROUTER, "link", "set", "wan0", "up")
+        run("ip", "-n", NS_ROUTER, "addr", "replace", self.case.wan_cidr, "dev", "wan0")
+        run("ip", "-n", NS_ROUTER, "route", "replace", "default", "via", self.case.gateway)
 
     def down(self) -> None:
         """Stop what this lab started and delete its namespaces."""

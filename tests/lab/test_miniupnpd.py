@@ -223,6 +223,51 @@ async def test_wan_renumbering_arrives_by_gena_within_2_s(allow_lab: Lab) -> Non
             await events.stop()
 
 
+@pytest.mark.parametrize("keep_address", [True, False], ids=["link_down", "address_removed"])
+async def test_wan_down_is_evidence(allow_lab: Lab, keep_address: bool) -> None:
+    """miniupnpd 2.3.1 (WAN address learned by STUN) when its WAN goes down.
+
+    GetStatusInfo says Disconnected at once; GetExternalIPAddress keeps answering the
+    old address (SIGUSR1 changes nothing), so the probe drops it. Losing the address is
+    evented at once (netlink); a link going down with its address kept only after SIGUSR1.
+    """
+    allow_lab.up(CASES["public"])
+    async with on_lan() as lan:
+        router = Router(LOCATION, lan)
+        state = await router.read()
+        assert (state.wan_ip, state.service, state.service_choice) == (
+            IPv4Address("203.0.113.2"),
+            "WANIPConnection:2",
+            "default",  # miniupnpd offers Layer3Forwarding
+        )
+        changed = asyncio.Event()
+        events = RouterEvents(router, changed.set, source_ip=HOST_LAN)
+        await events.start()
+        try:
+            await asyncio.sleep(0.5)  # the initial event sets the baseline
+            await asyncio.to_thread(allow_lab.wan_down, keep_address=keep_address)
+            state = await router.read()
+            assert await router.external_ip_text() == "203.0.113.2"  # what miniupnpd still says
+            assert (state.wan_ip, state.connection_status, state.connected) == (None, "Disconnected", False)
+            assert (state.service, state.service_choice) == ("WANIPConnection:2", "default")
+            if keep_address:
+                with pytest.raises(TimeoutError):
+                    async with asyncio.timeout(1):
+                        await changed.wait()
+                allow_lab.nudge()
+            async with asyncio.timeout(2):
+                await changed.wait()
+            allow_lab.nudge()
+            await asyncio.sleep(0.5)
+            assert (await router.read()).wan_ip is None  # still the old address, still dropped
+
+            await asyncio.to_thread(allow_lab.wan_up)
+            state = await router.read()
+            assert (state.wan_ip, state.connection_status) == (IPv4Address("203.0.113.2"), "Connected")
+        finally:
+            await events.stop()
+
+
 def test_lab_tears_down_only_its_own(lab: Lab) -> None:
     lab.up(CASES["public"])
     started = dict(lab.processes)

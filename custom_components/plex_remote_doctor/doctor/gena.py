@@ -3,10 +3,15 @@
 miniupnpd events ExternalIPAddress and ConnectionStatus (a WAN renumbering arrives
 as Disconnected, then Connected with the new address) and PortMappingNumberOfEntries.
 Each event only asks for a check; the check reads the router as usual.
+
+The subscription is to the service that carries traffic (see ``Router.wan_service``)
+and moves when a check finds another one carrying it: events of an idle WANIPConnection
+beside the PPP line would never announce the PPP line's new address.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 import logging
@@ -49,6 +54,9 @@ class RouterEvents:
         self._on_change = on_change
         self._source_ip = source_ip
         self._server: AiohttpNotifyServer | None = None
+        self._service: UpnpService | None = None  # the service subscribed to
+        self._unlisten: Callable[[], None] | None = None
+        self._moving: asyncio.Task[None] | None = None
         # Last value of each evented variable: the initial event of a subscription only
         # sets these; later events ask for a check when a value really changed.
         self._last: dict[str, object] = {}
@@ -59,7 +67,7 @@ class RouterEvents:
         return self._server is not None
 
     async def start(self) -> None:
-        """Subscribe; raise DoctorError when the router offers no events or refuses."""
+        """Subscribe to the WAN service that carries traffic; DoctorError: no events or refused."""
         service = await self._router.wan_service()
         if not service.event_sub_url:
             raise DoctorError("router: the WAN connection service has no events")
@@ -77,13 +85,25 @@ class RouterEvents:
         finally:
             if not subscribed:  # refused, or cancelled by an unload mid-subscribe
                 await server.async_stop_server()
-        self._server = server
-        _LOGGER.debug("Subscribed to events of %s, callback %s", self._router, server.callback_url)
+        if service is not self._service:
+            self._last.clear()  # another service: its initial event is the new baseline
+        self._server, self._service = server, service
+        self._unlisten = self._router.on_switch(self._switched)
+        _LOGGER.debug(
+            "Subscribed to events of %s %s, callback %s",
+            self._router,
+            service.service_id,
+            server.callback_url,
+        )
 
     async def renew(self) -> None:
         """Renew before the subscription lapses; start over if the router forgot it."""
         if self._server is None:
             await self.start()
+            return
+        if await self._router.wan_service() is not self._service:
+            # A switch announced while (re)subscribing, or a move that failed.
+            await self._resubscribe()
             return
         try:
             await self._server.event_handler.async_resubscribe_all()
@@ -91,11 +111,39 @@ class RouterEvents:
             _LOGGER.debug(
                 "Renewing events of %s failed (%s); subscribing anew", self._router, type(err).__name__
             )
-            await self.stop()
-            await self.start()
+            await self._resubscribe()
 
     async def stop(self) -> None:
         """Unsubscribe (best effort) and stop the callback server."""
+        moving, self._moving = self._moving, None
+        if moving is not None and moving is not asyncio.current_task():
+            moving.cancel()
+            # Let it stop the callback server it may have started.
+            await asyncio.gather(moving, return_exceptions=True)
+        await self._unsubscribe()
+
+    async def _resubscribe(self) -> None:
+        await self._unsubscribe()
+        await self.start()
+
+    def _switched(self) -> None:
+        """Another WAN service carries traffic now: move the subscription to it."""
+        if self._server is not None and self._moving is None:
+            self._moving = asyncio.get_running_loop().create_task(self._move())
+
+    async def _move(self) -> None:
+        try:
+            if await self._router.wan_service() is not self._service:
+                await self._resubscribe()
+        except DoctorError as err:
+            _LOGGER.debug("Moving events of %s failed (%s); the renewal tries again", self._router, err)
+        finally:
+            self._moving = None
+
+    async def _unsubscribe(self) -> None:
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         server, self._server = self._server, None
         if server is None:
             return

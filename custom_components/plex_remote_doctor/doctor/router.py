@@ -2,13 +2,18 @@
 
 Read-only by design: this module never calls AddPortMapping or DeletePortMapping.
 The router is the user's; the doctor only looks.
+
+The WAN service read is the one that carries traffic: a DSL router often lists an idle
+WANIPConnection beside the WANPPPConnection that is dialled in, and reading the idle one
+would report a hidden WAN IP (or double NAT) that is not there.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from ipaddress import IPv4Address
 import logging
 from typing import Any
@@ -26,7 +31,7 @@ from async_upnp_client.exceptions import (
 )
 
 from .errors import DoctorConnectionError, DoctorResponseError
-from .evidence import PortMapping, RouterState
+from .evidence import CONNECTED, PortMapping, RouterState
 from .http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, read_capped
 from .network import parse_ipv4
 from .payload import decode_xml, local_name
@@ -37,12 +42,14 @@ IGD_DEVICE_TYPES = (
     "urn:schemas-upnp-org:device:InternetGatewayDevice:2",
     "urn:schemas-upnp-org:device:InternetGatewayDevice:1",
 )
-# In order of preference: IGD v2 offers GetListOfPortMappings (one call for the table).
-WAN_CONNECTION_SERVICES = (
-    "urn:schemas-upnp-org:service:WANIPConnection:2",
-    "urn:schemas-upnp-org:service:WANIPConnection:1",
-    "urn:schemas-upnp-org:service:WANPPPConnection:1",
+WAN_CONNECTION_SERVICES = frozenset(
+    {
+        "urn:schemas-upnp-org:service:WANIPConnection:2",
+        "urn:schemas-upnp-org:service:WANIPConnection:1",
+        "urn:schemas-upnp-org:service:WANPPPConnection:1",
+    }
 )
+LAYER3_FORWARDING = "urn:schemas-upnp-org:service:Layer3Forwarding:1"
 # Enough for any home router; a table longer than this is not walked to the end.
 MAX_PORT_MAPPINGS = 1024
 
@@ -53,6 +60,14 @@ _NOT_AUTHORIZED = 606
 # GetGenericPortMappingEntry calls in flight at once: a 1,000-entry table in ~125 round
 # trips instead of 1,000, while a small router's HTTP server sees at most this many.
 WALK_WINDOW = 8
+
+
+class ServiceChoice(StrEnum):
+    """Why this WAN service was read (``RouterState.service_choice``)."""
+
+    DEFAULT = "default"  # Layer3Forwarding's GetDefaultConnectionService names it
+    CONNECTED = "connected"  # the first that is Connected with an external IP
+    FIRST = "first"  # none is: the first found
 
 
 class CappedRequester(UpnpRequester):
@@ -107,11 +122,91 @@ class RouterInfo:
     wan_service_type: str
 
 
-def _wan_service(device: UpnpDevice) -> UpnpService | None:
-    for service_type in WAN_CONNECTION_SERVICES:
-        if (service := device.find_service(service_type)) is not None:
-            return service
-    return None
+class _EveryServiceFactory(UpnpFactory):
+    """Keeps every service it builds, in document order.
+
+    UpnpDevice files embedded devices by device type and services by service type, so a
+    second WANConnectionDevice (where DSL routers put the PPP connection) or a second
+    WANIPConnection on one device is lost from its tree. A library that stops calling
+    this hook leaves ``services`` empty and the caller falls back to the library's tree.
+    """
+
+    def __init__(self, requester: UpnpRequester) -> None:
+        super().__init__(requester, non_strict=True)
+        self.services: list[UpnpService] = []
+
+    async def _async_create_service(self, *args: Any, **kwargs: Any) -> UpnpService | None:
+        service: UpnpService | None = await super()._async_create_service(*args, **kwargs)
+        if service is not None:
+            self.services.append(service)
+        return service
+
+
+@dataclass(frozen=True, slots=True)
+class _Tree:
+    """What the description offers: the WAN connection services and Layer3Forwarding."""
+
+    device: UpnpDevice
+    connections: tuple[UpnpService, ...]  # document order, never empty
+    layer3: UpnpService | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One WAN connection service's status and external IP, as read on this check."""
+
+    service: UpnpService
+    status: str | None
+    external_ip: IPv4Address | None
+
+    @property
+    def carries_traffic(self) -> bool:
+        return self.status == CONNECTED and self.external_ip is not None
+
+
+def _unprefixed(udn: str) -> str:
+    return udn.strip().lower().removeprefix("uuid:")
+
+
+def _short_id(service_id: str) -> str:
+    return service_id.strip().lower().rpartition(":serviceid:")[2]
+
+
+def find_default_connection(answer: str, connections: Sequence[UpnpService]) -> UpnpService | None:
+    """The WAN connection service ``NewDefaultConnectionService`` names, or None.
+
+    The standard answer is ``<UDN of the WANConnectionDevice>:WANConnectionDevice:1,
+    <serviceId>``. Real routers vary: miniupnpd says ``WANConnectionDevice:2`` on IGD v1,
+    some drop the device part, the ``uuid:`` prefix or the case, or give the service type
+    instead of its id. The device part only narrows; a name that fits no device is used
+    when exactly one service carries that id.
+    """
+    device_part, _, service_part = answer.strip().rpartition(",")
+    service_part = service_part.strip().lower()
+    if not service_part:
+        return None
+    named = [
+        service
+        for service in connections
+        if _short_id(service_part) == _short_id(service.service_id)
+        or service_part == service.service_type.lower()
+    ]
+    device_ref = _unprefixed(device_part)
+    on_device = [
+        service
+        for service in named
+        if device_ref
+        and (udn := _unprefixed(service.device.udn))
+        and (device_ref == udn or device_ref.startswith(f"{udn}:"))
+    ]
+    if on_device:
+        return on_device[0]
+    return named[0] if len(named) == 1 else None
+
+
+def _service_name(service: UpnpService) -> str:
+    """The service type's last two parts, e.g. WANPPPConnection:1 (``RouterState.service``)."""
+    return ":".join(service.service_type.split(":")[-2:])
 
 
 def _info(device: UpnpDevice, service: UpnpService) -> RouterInfo:
@@ -187,8 +282,12 @@ class Router:
         self.description_url = description_url
         self._requester = CappedRequester(session, timeout=timeout)
         self._max_mappings = max_mappings
-        self._device: UpnpDevice | None = None
-        self._service: UpnpService | None = None
+        self._tree: _Tree | None = None
+        # The service read, and why; kept until it no longer carries traffic.
+        self._choice: tuple[UpnpService, ServiceChoice] | None = None
+        # The last service seen carrying traffic: events follow it, not an idle "first".
+        self._carrier: UpnpService | None = None
+        self._switch_listeners: list[Callable[[], None]] = []
 
     def __repr__(self) -> str:
         """Show where the router is."""
@@ -201,27 +300,58 @@ class Router:
 
     def forget(self) -> None:
         """Drop the cached description, e.g. after the router moved to another port."""
-        self._device = None
-        self._service = None
+        self._tree = None
+        self._choice = None
+        self._carrier = None
 
-    async def _wan(self) -> UpnpService:
-        if self._service is None:
-            factory = UpnpFactory(self._requester, non_strict=True)
+    async def _description(self) -> _Tree:
+        if self._tree is None:
+            factory = _EveryServiceFactory(self._requester)
             try:
                 device = await factory.async_create_device(self.description_url)
             except UpnpConnectionError as err:
                 raise DoctorConnectionError(f"router description: {err}") from None
             except (UpnpError, ValueError, KeyError) as err:
                 raise DoctorResponseError(f"router description: {type(err).__name__}") from None
-            service = _wan_service(device)
-            if service is None:
+            services = factory.services or device.all_services
+            connections = tuple(s for s in services if s.service_type in WAN_CONNECTION_SERVICES)
+            if not connections:
                 raise DoctorResponseError("router: no WANIPConnection or WANPPPConnection service")
-            self._device, self._service = device, service
-        return self._service
+            layer3 = next(
+                (
+                    s
+                    for s in services
+                    if s.service_type == LAYER3_FORWARDING and "GetDefaultConnectionService" in s.actions
+                ),
+                None,
+            )
+            self._tree = _Tree(device, connections, layer3)
+        return self._tree
 
     async def wan_service(self) -> UpnpService:
-        """The WANIPConnection/WANPPPConnection service (for event subscriptions)."""
-        return await self._wan()
+        """The WAN connection service to take events from: the one that carries traffic.
+
+        While none does, the one read; a line that drops keeps its events (its coming
+        back is what they announce).
+        """
+        if self._choice is None:
+            service, _, how = await self._choose()
+            self._chose(service, how)
+        assert self._choice is not None  # set by _chose
+        return self._carrier or self._choice[0]
+
+    def on_switch(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` when another service starts carrying traffic; return the undo."""
+        self._switch_listeners.append(listener)
+        return lambda: self._switch_listeners.remove(listener)
+
+    def _chose(self, service: UpnpService, how: ServiceChoice) -> None:
+        self._choice = (service, how)
+        if how is ServiceChoice.FIRST or service is self._carrier:
+            return
+        self._carrier = service
+        for listener in list(self._switch_listeners):
+            listener()
 
     @property
     def requester(self) -> UpnpRequester:
@@ -229,10 +359,10 @@ class Router:
         return self._requester
 
     async def info(self) -> RouterInfo:
-        """Read the description; raise DoctorResponseError when it is not an IGD."""
-        service = await self._wan()
-        assert self._device is not None  # set together with the service
-        return _info(self._device, service)
+        """Read the description and choose the WAN service; DoctorResponseError: no IGD."""
+        service = await self.wan_service()
+        assert self._tree is not None  # read on the way to the service
+        return _info(self._tree.device, service)
 
     async def _call(self, service: UpnpService, action: str, **arguments: Any) -> Mapping[str, Any]:
         try:
@@ -246,26 +376,108 @@ class Router:
             raise DoctorResponseError(f"router {action}: {type(err).__name__}") from None
 
     async def read(self) -> RouterState:
-        """WAN IP, connection status and the port-mapping table, in one check."""
-        service = await self._wan()
-        wan_ip, status, mappings = await asyncio.gather(
-            self._external_ip(),
-            self._connection_status(service),
-            self._port_mappings(service),
+        """WAN IP, connection status and the port-mapping table, in one check.
+
+        The chosen service and its table are read at once (3 calls on IGD v2); only when
+        it no longer carries traffic is the choice made again, reusing what was just read.
+        A line that is down is evidence (``connection_status``), not a failed probe.
+        """
+        if self._choice is None:
+            service, reading, how = await self._choose()
+            line = _line_or_raise(reading)
+            mappings = await self._port_mappings(service)
+        else:
+            service, how = self._choice
+            line, mappings = await asyncio.gather(self._line(service), self._port_mappings(service))
+            if not _still_chosen(line, how):
+                chosen, reading, how = await self._choose(line)
+                line = _line_or_raise(reading)
+                if chosen is not service:
+                    service, mappings = chosen, await self._port_mappings(chosen)
+        self._chose(service, how)
+        return RouterState(
+            wan_ip=line.external_ip,
+            connection_status=line.status,
+            port_mappings=mappings,
+            service=_service_name(service),
+            service_choice=how.value,
         )
-        return RouterState(wan_ip=wan_ip, connection_status=status, port_mappings=mappings)
+
+    async def _choose(
+        self, known: _Line | None = None
+    ) -> tuple[UpnpService, _Line | DoctorResponseError, ServiceChoice]:
+        """Layer3Forwarding's default, else the first that carries traffic, else the first.
+
+        ``known`` was read on this check already and is not asked again.
+        """
+        tree = await self._description()
+        if (default := await self._default_connection(tree)) is not None:
+            return default, await self._reading(default, known), ServiceChoice.DEFAULT
+        first: tuple[UpnpService, _Line | DoctorResponseError] | None = None
+        for service in tree.connections:
+            reading = await self._reading(service, known)
+            if isinstance(reading, _Line) and reading.carries_traffic:
+                return service, reading, ServiceChoice.CONNECTED
+            first = first or (service, reading)
+        assert first is not None  # connections is never empty
+        return *first, ServiceChoice.FIRST
+
+    async def _default_connection(self, tree: _Tree) -> UpnpService | None:
+        if tree.layer3 is None:
+            return None
+        try:
+            result = await self._call(tree.layer3, "GetDefaultConnectionService")
+        except (UpnpActionResponseError, DoctorResponseError) as err:
+            _LOGGER.debug("Router %s: GetDefaultConnectionService failed: %s", self.description_url, err)
+            return None
+        answer = _text(result.get("NewDefaultConnectionService"))
+        service = find_default_connection(answer, tree.connections)
+        if service is None:
+            _LOGGER.debug(
+                "Router %s: the default connection %r is no WAN service it describes",
+                self.description_url,
+                answer,
+            )
+        return service
+
+    async def _reading(self, service: UpnpService, known: _Line | None) -> _Line | DoctorResponseError:
+        if known is not None and known.service is service:
+            return known
+        try:
+            return await self._line(service)
+        except DoctorResponseError as err:
+            _LOGGER.debug("Router %s: %s unreadable: %s", self.description_url, _service_name(service), err)
+            return err
+
+    async def _line(self, service: UpnpService) -> _Line:
+        """Status and external IP together; an address on a line that is down is no evidence."""
+        status, address = await asyncio.gather(
+            self._connection_status(service), self._external_ip(service), return_exceptions=True
+        )
+        if isinstance(status, BaseException):
+            raise status
+        down = status is not None and status != CONNECTED
+        if isinstance(address, BaseException):
+            # Some routers refuse GetExternalIPAddress while the line is down: the status says why.
+            if not (down and isinstance(address, DoctorResponseError)):
+                raise address
+            address = None
+        # miniupnpd keeps answering the address it had before its WAN link went down.
+        return _Line(service, status, None if down else address)
 
     async def external_ip_text(self) -> str:
-        """The raw ``NewExternalIPAddress`` (for logs and diagnostics)."""
-        service = await self._wan()
+        """The raw ``NewExternalIPAddress`` of the chosen service (for logs and diagnostics)."""
+        return await self._external_ip_text(await self.wan_service())
+
+    async def _external_ip_text(self, service: UpnpService) -> str:
         try:
             result = await self._call(service, "GetExternalIPAddress")
         except UpnpActionResponseError as err:
             raise DoctorResponseError(f"router GetExternalIPAddress: UPnP error {err.error_code}") from None
         return _text(result.get("NewExternalIPAddress"))
 
-    async def _external_ip(self) -> IPv4Address | None:
-        text = await self.external_ip_text()
+    async def _external_ip(self, service: UpnpService) -> IPv4Address | None:
+        text = await self._external_ip_text(service)
         # Stock miniupnpd answers "" (and events 0.0.0.0) for a reserved WAN address.
         if text in ("", "0.0.0.0"):  # noqa: S104 - an answer, not a bind address
             return None
@@ -349,6 +561,24 @@ class Router:
             "Router %s: more than %s mappings; table not used", self.description_url, self._max_mappings
         )
         return None
+
+
+def _line_or_raise(reading: _Line | DoctorResponseError) -> _Line:
+    if isinstance(reading, DoctorResponseError):
+        raise reading
+    return reading
+
+
+def _still_chosen(line: _Line, how: ServiceChoice) -> bool:
+    """Whether the cached choice stands, judged from this check's reading alone."""
+    if how is ServiceChoice.DEFAULT:
+        # The router's own default stands while its line is up (or says nothing); a line
+        # that went down may come back as another default after a reboot: one call to ask.
+        return line.status in (None, CONNECTED)
+    # "first" is a stopgap, looked at again on every check: on a router with one WAN
+    # service that costs nothing (its reading is reused), on a DSL router 2 calls per
+    # other service while no line is up.
+    return how is ServiceChoice.CONNECTED and line.carries_traffic
 
 
 async def describe(

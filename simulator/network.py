@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
-from .igd import FakeIgd, IgdState, Mapping
+from .igd import FakeIgd, IgdState, Mapping, PppLine
 from .plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
 from .proxy import FakeProxy, ProxyState
 
@@ -80,6 +80,9 @@ class FakeNetwork:
         plex.delay = 0.0
         igd.external_ip = PUBLIC_IP
         igd.connection_status = "Connected"
+        igd.down_ip = ""
+        igd.ppp = None
+        igd.default_connection = None
         igd.mappings = [Mapping(UPNP_PORT, LAN_IP)]
         igd.list_error = None
         igd.external_ip_error = None
@@ -222,6 +225,16 @@ def _stale_upnp_lease(net: FakeNetwork) -> None:
     net.igd.state.mappings = [Mapping(UPNP_PORT, OLD_LAN_IP)]
 
 
+def _dsl_ppp(net: FakeNetwork) -> None:
+    # A DSL router: an idle WANIPConnection first, the PPP line that carries traffic beside
+    # it (on a second WANConnectionDevice); Plex's UPnP mapping failed: that is the cause.
+    net.igd.state.connection_status = "Unconfigured"
+    net.igd.state.external_ip = ""
+    net.igd.state.mappings = []
+    net.igd.state.ppp = PppLine(external_ip=PUBLIC_IP)
+    net.plex_says(mappingState="failed", publicPort=0)
+
+
 def _home_assistant_vpn(net: FakeNetwork) -> None:
     # Home Assistant's traffic leaves through a VPN; Plex sees the WAN IP: no CGNAT.
     net.echo.state.answer = "198.51.100.77"
@@ -252,4 +265,5 @@ SCENARIOS: dict[str, Callable[[FakeNetwork], None]] = {
     "docker_bridge": _docker_bridge,
     "stale_upnp_lease": _stale_upnp_lease,
     "home_assistant_vpn": _home_assistant_vpn,
+    "dsl_ppp": _dsl_ppp,
 }

@@ -48,6 +48,22 @@ async def checks(check: Check, entry: MockConfigEntry, count: int = 3) -> None:
         await check(entry)
 
 
+async def test_a_dsl_router_is_read_on_the_line_that_carries_traffic(
+    hass: HomeAssistant, network: FakeNetwork, config_entry: MockConfigEntry, check: Check
+) -> None:
+    """An idle WANIPConnection beside the PPP line: the real cause shows, not a hidden WAN IP."""
+    network.apply("dsl_ppp")  # a DSL home from the start: its router describes both lines
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    setup_entry = config_entry
+    await checks(check, setup_entry)
+    assert state(hass, "sensor.living_room_plex_router_wan_ip") == "203.0.113.2"
+    assert (state(hass, CGNAT), state(hass, DOUBLE_NAT)) == ("off", "off")
+    assert state(hass, DIAGNOSIS) == "mapping_failed"
+    assert list(repairs(hass)) == ["mapping_failed"]
+
+
 async def test_internet_outage_is_wan_disconnected(
     hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, check: Check
 ) -> None:

@@ -352,7 +352,7 @@ def english_phrases() -> Phrases:
         (
             Finding.ACCOUNT_ISSUE,
             {"reason": "not_present"},
-            {"reason": "plex.tv lists this server but sees it offline."},
+            {"reason": "The network path works, but plex.tv sees this server offline."},
         ),
         (Finding.CGNAT, {"wan_ip": "100.64.1.2"}, {"wan_ip": "100.64.1.2", "public_ip": "unknown"}),
         (

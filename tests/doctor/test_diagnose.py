@@ -25,6 +25,7 @@ from custom_components.plex_remote_doctor.doctor.evidence import CustomUrlResult
 from .scenarios import CUSTOM_URL, LAN_IP, UPNP_PORT, WAN_IP, build, custom, mapping, without
 
 FAILED = {"mapping_state": MappingState.FAILED, "mapping_error": None}
+VPN = "198.51.100.77"  # where a VPN on one host leaves
 UNREACHABLE = {"mapping_error": "unreachable"}
 # Manual mode: port 32500 chosen in Plex, a static forward the UPnP table does not show.
 MANUAL = {"manual": True, "manual_port": 32500, "public_port": 32500, "table": ()}
@@ -81,10 +82,10 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
         S.DISABLED,
     ),
     (
-        "miss custom_url_unreachable: a timeout proves nothing (no hairpin NAT)",
+        "miss custom_url_unreachable: a timeout proves nothing (no hairpin NAT): unknown, not disabled",
         {"publish": False, "custom": (CUSTOM_URL,), "custom_checks": (custom(CustomUrlResult.TIMEOUT),)},
-        F.OK,
-        S.DISABLED,
+        None,
+        None,
     ),
     (
         "miss custom_url_unreachable: one of two URLs answers",
@@ -192,11 +193,28 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
         S.RELAY,
     ),
     # wan_disconnected (before CGNAT: an outage is not the router hiding its address)
-    ("internet down", {"wan": None, "connection": "Disconnected", **FAILED}, F.WAN_DISCONNECTED, S.RELAY),
+    (
+        "internet down",
+        {"wan": None, "connection": "Disconnected", "public_ip": None, **FAILED},
+        F.WAN_DISCONNECTED,
+        S.RELAY,
+    ),
     (
         "PPP still connecting",
-        {"wan": None, "connection": "Connecting", "service": "WANPPPConnection:1", **FAILED},
+        {
+            "wan": None,
+            "connection": "Connecting",
+            "service": "WANPPPConnection:1",
+            "public_ip": None,
+            **FAILED,
+        },
         F.WAN_DISCONNECTED,
+        S.RELAY,
+    ),
+    (
+        "miss wan_disconnected: the router says down, but Home Assistant reached the internet",
+        {"wan": None, "connection": "Disconnected", **FAILED},
+        F.MAPPING_FAILED,
         S.RELAY,
     ),
     ("miss wan_disconnected: connected", {"connection": "Connected", **FAILED}, F.MAPPING_FAILED, S.RELAY),
@@ -359,6 +377,52 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
         S.RELAY,
     ),
     ("blocked and not on plex.tv", {**MANUAL, **UNREACHABLE, "plex_tv": "absent"}, F.PORT_BLOCKED, S.RELAY),
+    # homes a review built against v2 (each failed before its fix)
+    ("IPv6-only line: WAN is RFC 7600's 192.0.0.8", {"wan": "192.0.0.8", **FAILED}, F.CGNAT, S.RELAY),
+    (
+        "miss cgnat: Plex on Home Assistant's own host (loopback URL) behind that host's VPN",
+        {"url_host": "127.0.0.1", "url_address": "127.0.0.1", "public_ip": VPN, "plex_public": VPN, **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    (
+        "home LAN in 172.18/16: a forward to the server is no container's",
+        {
+            **MANUAL,
+            "url_host": "127.0.0.1",
+            "url_address": "127.0.0.1",
+            "private": "172.18.1.20",
+            "router_address": "172.18.1.1",
+            "table": (mapping(32500, target="172.18.1.20"),),
+            **UNREACHABLE,
+        },
+        F.PORT_BLOCKED,
+        S.RELAY,
+    ),
+    (
+        "miss account_issue: Plex restarting (state unknown) while plex.tv sees it offline",
+        {"mapping_state": None, "plex_tv": "offline"},
+        None,
+        None,
+    ),
+    (
+        "miss account_issue: Plex's mapping failed, plex.tv does not list it (not judged)",
+        {**FAILED, "plex_tv": "absent", "table": (mapping(UPNP_PORT, target="192.168.1.99"),)},
+        F.PORT_FORWARD_WRONG_TARGET,
+        S.RELAY,
+    ),
+    (
+        "UPnP table maps only an older external port",
+        {"table": (mapping(40000),), **UNREACHABLE},
+        F.UPNP_STALE,
+        S.RELAY,
+    ),
+    (
+        "Plex's publicAddress empty, plex.tv sees the server elsewhere",
+        {"plex_public": None, "plex_tv_public": "198.51.100.50", **MANUAL, **UNREACHABLE},
+        F.PLEX_PUBLIC_IP_MISMATCH,
+        S.RELAY,
+    ),
 ]
 
 
@@ -445,7 +509,10 @@ def test_every_finding_has_a_near_miss_row() -> None:
         ),
         # a server with two addresses on the LAN is no container
         ({**FAILED, "private": "192.168.1.21", "url_address": LAN_IP}, {"lan_ip": "192.168.1.21"}),
-        ({"wan": None, "connection": "Disconnected", **FAILED}, {"connection_status": "Disconnected"}),
+        (
+            {"wan": None, "connection": "Disconnected", "public_ip": None, **FAILED},
+            {"connection_status": "Disconnected"},
+        ),
         (
             {**MANUAL, "table": (mapping(32500, target="192.168.1.99"),), **UNREACHABLE},
             {"forward_kind": "upnp"},
@@ -460,6 +527,7 @@ def test_every_finding_has_a_near_miss_row() -> None:
         ),
         ({"wan": "192.168.100.2", **FAILED}, {"source": "wan_private"}),
         ({**FAILED, "mapping_error": "doublenat"}, {"source": "plex_report", "wan_ip": WAN_IP}),
+        ({**FAILED, "mapping_error": "doublenat", "router": False}, {"source": "plex_report_only"}),
         (
             {
                 "publish": False,
@@ -518,6 +586,13 @@ def test_binary_facts_are_reported_whatever_the_status(
         ({}, False),
         (MANUAL, False),
         ({"publish": False, "manual": True, "manual_port": 32400}, False),
+        # remote access off, but the router forwards 32400 to Plex: still open
+        ({"publish": False, "mapping_state": None, "table": (mapping(32400),)}, True),
+        # behind proven CGNAT nothing is open, whatever Plex chose
+        (
+            {"wan": "100.64.10.2", "manual": True, "manual_port": 32400, "public_port": 32400, "table": ()},
+            False,
+        ),
     ],
 )
 def test_default_port_exposed_warning(changes: dict[str, Any], exposed: bool | None) -> None:

@@ -31,7 +31,9 @@ A = AddressClass
         ("100.128.0.0", A.PUBLIC),
         ("192.0.0.1", A.DS_LITE),
         ("192.0.0.7", A.DS_LITE),
-        ("192.0.0.8", A.RESERVED),
+        ("192.0.0.8", A.DS_LITE),  # RFC 7600's dummy address of IPv6-only lines (contract: /24)
+        ("192.0.0.255", A.DS_LITE),
+        ("192.0.1.1", A.PUBLIC),  # just past the /24
         ("127.0.0.1", A.LOOPBACK),
         ("169.254.10.1", A.LINK_LOCAL),
         ("0.0.0.0", A.UNSPECIFIED),

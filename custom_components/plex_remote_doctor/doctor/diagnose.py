@@ -82,7 +82,8 @@ class DoubleNatSource(StrEnum):
     """What proves double NAT: the router's private WAN, or Plex's own report."""
 
     WAN_PRIVATE = "wan_private"
-    PLEX_REPORT = "plex_report"
+    PLEX_REPORT = "plex_report"  # with a WAN address that is not private
+    PLEX_REPORT_ONLY = "plex_report_only"  # the router's WAN address was not read
 
 
 class AccountReason(StrEnum):
@@ -208,13 +209,15 @@ def container_address(evidence: Evidence) -> IPv4Address | None:
     url_address = _url_address(evidence)
     if private is None or private == url_address:
         return None
+    router = evidence.router_address
+    if router is not None and not _simulated_lan(evidence):
+        lan = IPv4Network(f"{router}/{_HOME_LAN_PREFIX}", strict=False)
+        if private in lan:
+            return None  # in the router's own LAN (also a home LAN in 172.16/12)
+        if url_address is not None and url_address in lan:
+            return private
     if any(private in bridge for bridge in _CONTAINER_BRIDGES):
         return private
-    router = evidence.router_address
-    if url_address is not None and router is not None and not _simulated_lan(evidence):
-        lan = IPv4Network(f"{router}/{_HOME_LAN_PREFIX}", strict=False)
-        if private not in lan and url_address in lan:
-            return private
     return None
 
 
@@ -289,9 +292,15 @@ def vantage_points(evidence: Evidence) -> dict[Egress, IPv4Address]:
     server = evidence.account.public_address if evidence.account else None
     if server is None and evidence.plex_tv is not None and evidence.plex_tv.resource is not None:
         server = evidence.plex_tv.resource.public_address
-    if server is not None:
+    # Plex on Home Assistant's own host (a loopback URL) leaves the same way: one side only.
+    if server is not None and not (_same_host(evidence) and Egress.HOME_ASSISTANT in points):
         points[Egress.SERVER] = server
     return points
+
+
+def _same_host(evidence: Evidence) -> bool:
+    url_address = _url_address(evidence)
+    return url_address is not None and url_address.is_loopback and not _simulated_lan(evidence)
 
 
 def _public_wan_ip(evidence: Evidence) -> IPv4Address | None:
@@ -394,7 +403,9 @@ def double_nat_evidence(evidence: Evidence) -> Outcome:
         return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip), "source": DoubleNatSource.WAN_PRIVATE})
     account = evidence.account
     if account is not None and account.mapping_error == _MAPPING_ERROR_DOUBLENAT:
-        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip or ""), "source": DoubleNatSource.PLEX_REPORT})
+        if wan_ip is None:
+            return Outcome(Verdict.HOLDS, {"source": DoubleNatSource.PLEX_REPORT_ONLY})
+        return Outcome(Verdict.HOLDS, {"wan_ip": str(wan_ip), "source": DoubleNatSource.PLEX_REPORT})
     if wan_ip is None:
         return UNKNOWN
     return CLEAR
@@ -478,6 +489,10 @@ def _wan_disconnected(evidence: Evidence) -> Outcome:
         return UNKNOWN
     if router.connected:
         return CLEAR
+    if evidence.public_ip is not None:
+        # Home Assistant reached the internet this check: another line carries traffic
+        # (a second WAN, a service the router did not name), so "down" is not proven.
+        return UNKNOWN
     return Outcome(
         Verdict.HOLDS,
         _base_facts(evidence)
@@ -514,15 +529,15 @@ def _plex_public_ip_mismatch(evidence: Evidence) -> Outcome:
     Proven only against a public WAN IP that Home Assistant's own vantage point confirms:
     without it, a server address that differs could as well be carrier-grade NAT.
     """
-    account = evidence.account
+    server = vantage_points(evidence).get(Egress.SERVER)
     wan_ip = _public_wan_ip(evidence)
-    if account is None or account.public_address is None or wan_ip is None:
+    if server is None or wan_ip is None:
         return UNKNOWN
-    if account.public_address == wan_ip:
+    if server == wan_ip:
         return CLEAR
     if evidence.public_ip != wan_ip:
         return UNKNOWN
-    facts = {"plex_public_address": str(account.public_address), "public_ip": str(wan_ip)}
+    facts = {"plex_public_address": str(server), "public_ip": str(wan_ip)}
     return Outcome(Verdict.HOLDS, _base_facts(evidence) | facts)
 
 
@@ -546,7 +561,9 @@ def _upnp_stale(evidence: Evidence) -> Outcome:
     mappings = mappings_to_plex(evidence)
     if mappings is None or not plex_lan_addresses(evidence):
         return UNKNOWN
-    if mappings:
+    # A mapping left on an older external port does not carry Plex's current one.
+    port = external_port(evidence)
+    if any(port is None or mapping.external_port == port for mapping in mappings):
         return CLEAR
     return Outcome(Verdict.HOLDS, _base_facts(evidence))
 
@@ -628,6 +645,10 @@ def _account_issue(evidence: Evidence) -> Outcome:
         return Outcome(Verdict.HOLDS, {"reason": account.mapping_error})
     if evidence.plex_tv is None:
         return UNKNOWN
+    # plex.tv's view blames the account only once the network layers pass.
+    failing = _remote_access_failing(evidence, remote_access_status(evidence))
+    if failing is not False:
+        return UNKNOWN
     resource = evidence.plex_tv.resource
     if resource is None:
         return Outcome(Verdict.HOLDS, {"reason": AccountReason.NOT_LISTED})
@@ -643,19 +664,25 @@ def _default_port_exposed(evidence: Evidence) -> Outcome:
     (it does not show static forwards, and it is all that is left while Plex restarts).
     """
     prefs, account = evidence.prefs, evidence.account
+    if cgnat_evidence(evidence).holds:
+        return CLEAR  # the carrier's NAT: no port of this home is open to the internet
+    router_exposes = any(
+        mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings_to_plex(evidence) or ()
+    )
+    facts = _base_facts(evidence) | {"external_port": str(PLEX_DEFAULT_PORT)}
     if prefs is not None and prefs.publish_server is False:
-        return CLEAR
-    exposed = bool(
+        # Plex publishes nothing, but a router forward of 32400 still opens the port.
+        return Outcome(Verdict.HOLDS, facts) if router_exposes else CLEAR
+    exposed = router_exposes or bool(
         (prefs is not None and prefs.manual_port_mapping and prefs.manual_port == PLEX_DEFAULT_PORT)
         or (
             account is not None
             and account.mapping_state is MappingState.MAPPED
             and account.public_port == PLEX_DEFAULT_PORT
         )
-        or any(mapping.external_port == PLEX_DEFAULT_PORT for mapping in mappings_to_plex(evidence) or ())
     )
     if exposed:
-        return Outcome(Verdict.HOLDS, _base_facts(evidence) | {"external_port": str(PLEX_DEFAULT_PORT)})
+        return Outcome(Verdict.HOLDS, facts)
     if prefs is None or account is None or prefs.manual_port_mapping is None:
         return UNKNOWN
     return CLEAR
@@ -783,6 +810,8 @@ def remote_access_status(evidence: Evidence) -> RemoteAccessStatus | None:
     prefs, account = evidence.prefs, evidence.account
     custom = custom_url_answers(evidence)
     if prefs is not None and prefs.publish_server is False:
+        if custom is None and evidence.custom_urls:
+            return None  # the only way in timed out: it may work from outside
         return RemoteAccessStatus.CUSTOM if custom else RemoteAccessStatus.DISABLED
     if account is None:
         return None

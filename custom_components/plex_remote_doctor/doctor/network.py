@@ -17,12 +17,14 @@ class AddressClass(StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"  # RFC 1918 (IPv4), unique local fc00::/7 (IPv6)
     CGNAT = "cgnat"  # RFC 6598 shared address space 100.64.0.0/10
-    DS_LITE = "ds_lite"  # RFC 6333 B4/AFTR 192.0.0.0/29: the carrier does IPv4 NAT
+    # 192.0.0.0/24: DS-Lite's B4/AFTR (RFC 6333) and the dummy IPv4 of IPv6-only lines (RFC
+    # 7600); a router with such a WAN address has no public IPv4: the carrier does IPv4 NAT.
+    DS_LITE = "ds_lite"
     LOOPBACK = "loopback"
     LINK_LOCAL = "link_local"
     UNSPECIFIED = "unspecified"
     MULTICAST = "multicast"
-    RESERVED = "reserved"  # rest of 192.0.0.0/24, 240.0.0.0/4, broadcast
+    RESERVED = "reserved"  # 240.0.0.0/4, broadcast
 
 
 _RFC1918 = (
@@ -31,8 +33,7 @@ _RFC1918 = (
     IPv4Network("192.168.0.0/16"),
 )
 _SHARED_ADDRESS_SPACE = IPv4Network("100.64.0.0/10")
-_DS_LITE = IPv4Network("192.0.0.0/29")
-_IETF_PROTOCOL_ASSIGNMENTS = IPv4Network("192.0.0.0/24")
+_DS_LITE = IPv4Network("192.0.0.0/24")
 _FUTURE_USE = IPv4Network("240.0.0.0/4")
 _IPV6_UNIQUE_LOCAL = IPv6Network("fc00::/7")
 
@@ -55,11 +56,7 @@ def classify(address: IPv4Address | IPv6Address) -> AddressClass:
         return AddressClass.CGNAT
     if address in _DS_LITE:
         return AddressClass.DS_LITE
-    if (
-        address in _IETF_PROTOCOL_ASSIGNMENTS
-        or address in _FUTURE_USE
-        or address == IPv4Address("255.255.255.255")
-    ):
+    if address in _FUTURE_USE or address == IPv4Address("255.255.255.255"):
         return AddressClass.RESERVED
     # Documentation (TEST-NET) and benchmarking ranges fall through on purpose.
     return AddressClass.PUBLIC

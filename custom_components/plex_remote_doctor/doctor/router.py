@@ -34,7 +34,7 @@ from .errors import DoctorConnectionError, DoctorResponseError
 from .evidence import CONNECTED, PortMapping, RouterState
 from .http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, read_capped
 from .network import parse_ipv4
-from .payload import decode_xml, local_name
+from .payload import as_text, decode_xml, local_name
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -220,10 +220,6 @@ def _info(device: UpnpDevice, service: UpnpService) -> RouterInfo:
     )
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -244,13 +240,13 @@ def _mapping(fields: Mapping[str, Any]) -> PortMapping | None:
     enabled = fields.get("NewEnabled")
     return PortMapping(
         external_port=external_port,
-        protocol=_text(fields.get("NewProtocol")).upper(),
-        internal_client=_text(fields.get("NewInternalClient")),
+        protocol=(as_text(fields.get("NewProtocol")) or "").upper(),
+        internal_client=(as_text(fields.get("NewInternalClient")) or ""),
         internal_port=internal_port,
-        enabled=enabled is True or _text(enabled).lower() in ("1", "true"),
-        description=_text(fields.get("NewPortMappingDescription") or fields.get("NewDescription")),
+        enabled=enabled is True or (as_text(enabled) or "").lower() in ("1", "true"),
+        description=(as_text(fields.get("NewPortMappingDescription") or fields.get("NewDescription")) or ""),
         lease_duration=_int(fields.get("NewLeaseDuration") or fields.get("NewLeaseTime")) or 0,
-        remote_host=_text(fields.get("NewRemoteHost")),
+        remote_host=(as_text(fields.get("NewRemoteHost")) or ""),
     )
 
 
@@ -430,7 +426,7 @@ class Router:
         except (UpnpActionResponseError, DoctorResponseError) as err:
             _LOGGER.debug("Router %s: GetDefaultConnectionService failed: %s", self.description_url, err)
             return None
-        answer = _text(result.get("NewDefaultConnectionService"))
+        answer = as_text(result.get("NewDefaultConnectionService")) or ""
         service = find_default_connection(answer, tree.connections)
         if service is None:
             _LOGGER.debug(
@@ -474,7 +470,7 @@ class Router:
             result = await self._call(service, "GetExternalIPAddress")
         except UpnpActionResponseError as err:
             raise DoctorResponseError(f"router GetExternalIPAddress: UPnP error {err.error_code}") from None
-        return _text(result.get("NewExternalIPAddress"))
+        return as_text(result.get("NewExternalIPAddress")) or ""
 
     async def _external_ip(self, service: UpnpService) -> IPv4Address | None:
         text = await self._external_ip_text(service)
@@ -494,7 +490,7 @@ class Router:
         except (UpnpActionResponseError, DoctorResponseError) as err:
             _LOGGER.debug("Router %s: GetStatusInfo failed: %s", self.description_url, err)
             return None
-        return _text(result.get("NewConnectionStatus")) or None
+        return (as_text(result.get("NewConnectionStatus")) or "") or None
 
     async def _port_mappings(self, service: UpnpService) -> tuple[PortMapping, ...] | None:
         """The table, or None when it cannot be read whole (a partial table proves nothing)."""
@@ -528,7 +524,7 @@ class Router:
                 "Router %s: GetListOfPortMappings refused (%s)", self.description_url, err.error_code
             )
             return None
-        return parse_port_listing(_text(result.get("NewPortListing")))
+        return parse_port_listing(as_text(result.get("NewPortListing")) or "")
 
     async def _walk_port_mappings(self, service: UpnpService) -> tuple[PortMapping, ...] | None:
         """IGD v1: one call per entry, WALK_WINDOW at a time, until the router says "no more"."""

@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from custom_components.plex_remote_doctor.doctor import router as router_module  # noqa: E402
 from custom_components.plex_remote_doctor.doctor.router import Router  # noqa: E402
-from demo.run import HomeAssistantClient, start_home_assistant, write_config  # noqa: E402
+from demo.run import HomeAssistantClient, start_home_assistant, stop_home_assistant, write_config  # noqa: E402
 from simulator.igd import FakeIgd, IgdState, Mapping  # noqa: E402
 from simulator.network import LAN_IP, FakeNetwork  # noqa: E402
 from simulator.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account  # noqa: E402
@@ -278,9 +278,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             await asyncio.sleep(10)
             rss_ten = ha.memory_info().rss
     finally:
-        if process.returncode is None:
-            process.terminate()
-            await asyncio.wait_for(process.wait(), 60)
+        await stop_home_assistant(process, 60)
         await net.stop()
         for fake in locals().get("extra_servers", []):
             await fake.stop()

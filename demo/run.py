@@ -121,6 +121,18 @@ async def start_home_assistant(
     )
 
 
+async def stop_home_assistant(process: asyncio.subprocess.Process, timeout: float) -> None:
+    """Stop ``hass`` as Ctrl-C would; kill it if it has not stopped after ``timeout`` s."""
+    if process.returncode is not None:
+        return
+    process.terminate()
+    try:
+        await asyncio.wait_for(process.wait(), timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 class HomeAssistantClient:
     """The REST calls a person makes in the UI: onboarding, login, adding the integration."""
 
@@ -368,13 +380,7 @@ async def run(args: argparse.Namespace) -> int:
         stopper.cancel()
         return 0 if stop.is_set() else 1
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await stop_home_assistant(process, 30)
         await runner.cleanup()
         await net.stop()
         log.close()

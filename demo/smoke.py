@@ -29,7 +29,14 @@ import aiohttp
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from demo.run import HOST, REPO, HomeAssistantClient, start_home_assistant, write_config
+from demo.run import (
+    HOST,
+    REPO,
+    HomeAssistantClient,
+    start_home_assistant,
+    stop_home_assistant,
+    write_config,
+)
 from simulator.network import FakeNetwork
 
 DOMAIN = "plex_remote_doctor"
@@ -270,13 +277,7 @@ async def smoke(report: Report) -> None:
                 if entity_ids:
                     await follow_scenarios(client, net, entity_ids, report)
         finally:
-            if process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 60)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+            await stop_home_assistant(process, 60)
             await net.stop()
 
 

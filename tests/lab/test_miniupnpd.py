@@ -250,7 +250,8 @@ async def test_wan_down_is_evidence(allow_lab: Lab, keep_address: bool) -> None:
             assert await router.external_ip_text() == "203.0.113.2"  # what miniupnpd still says
             assert (state.wan_ip, state.connection_status, state.connected) == (None, "Disconnected", False)
             assert (state.service, state.service_choice) == ("WANIPConnection:2", "default")
-            diagnosis = diagnose(evidence_with(state, mapping_state=MappingState.FAILED))
+            # The line is down: Home Assistant's public-IP service does not answer either.
+            diagnosis = diagnose(evidence_with(state, mapping_state=MappingState.FAILED, public_ip=None))
             assert diagnosis.finding is Finding.WAN_DISCONNECTED  # not "the router hides its WAN IP"
             if keep_address:
                 with pytest.raises(TimeoutError):

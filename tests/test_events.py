@@ -7,7 +7,7 @@ fakes with ``wait_until``, which polls in real time from a thread, never on a lo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import timedelta
 import errno
 import logging
@@ -27,10 +27,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.plex_remote_doctor.const import DOMAIN, MAX_SCAN_INTERVAL
 from custom_components.plex_remote_doctor.doctor import gena
 from custom_components.plex_remote_doctor.doctor.gena import RouterEvents
-from custom_components.plex_remote_doctor.doctor.notifications import notification_type, websocket_url
+from custom_components.plex_remote_doctor.doctor.notifications import (
+    PlexNotifications,
+    notification_type,
+    websocket_url,
+)
 from custom_components.plex_remote_doctor.doctor.router import Router
 from simulator.igd import FakeIgd, GenaRequest
 from simulator.network import FakeNetwork
+from simulator.plex_server import TOKEN, FakePlexServer
 
 REMOTE_ACCESS = "binary_sensor.living_room_plex_remote_access"
 DIAGNOSIS = "sensor.living_room_plex_diagnosis"
@@ -398,3 +403,70 @@ async def test_unload_unsubscribes(hass: HomeAssistant, network: FakeNetwork, re
     await hass.async_block_till_done()
     assert network.igd.gena_requests[1:] == [GenaRequest("UNSUBSCRIBE", subscribe.sid, None)]
     assert not network.igd.subscribers
+
+
+# --- the notification websocket backs off from a server that closes at once ---------
+
+
+@pytest.fixture
+async def closing_plex(socket_enabled: None) -> AsyncGenerator[FakePlexServer]:
+    """A Plex server (or a proxy in front) that accepts the websocket and closes it at once."""
+    plex = await FakePlexServer().start()
+    plex.state.websocket_close_after = 0
+    yield plex
+    await plex.stop()
+
+
+@pytest.fixture
+async def listening_to(closing_plex: FakePlexServer) -> AsyncGenerator[PlexNotifications]:
+    async with aiohttp.ClientSession() as session:
+        notifications = PlexNotifications(closing_plex.url, TOKEN, session, lambda: None)
+        task = asyncio.get_running_loop().create_task(notifications.run())
+        yield notifications
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_server_that_closes_at_once_gets_a_handful_of_connections_a_minute(
+    freezer: FrozenDateTimeFactory, closing_plex: FakePlexServer, listening_to: PlexNotifications
+) -> None:
+    per_second = []
+    for _ in range(60):
+        await tick(freezer, 1)
+        per_second.append(closing_plex.websocket_connections)
+    # The default backoff 1, 2, 5, 10, 30 s: connections at 0, 1, 3, 8, 18 and 48 s.
+    assert 2 <= per_second[-1] <= 6, per_second
+    for _ in range(6):
+        await tick(freezer, 10)
+    assert closing_plex.websocket_connections - per_second[-1] <= 1  # then once a minute
+
+
+async def test_only_a_connection_that_lasted_a_minute_resets_the_backoff(
+    freezer: FrozenDateTimeFactory, closing_plex: FakePlexServer, listening_to: PlexNotifications
+) -> None:
+    plex = closing_plex
+
+    async def closed_by_the_server() -> None:
+        await plex.close_websockets()
+        await wait_until(lambda: not listening_to.connected.is_set(), 5)  # before time moves on
+
+    async def after(seconds: float, connections: int) -> None:
+        await tick(freezer, seconds)
+        await wait_until(lambda: plex.websocket_connections >= connections, 5)
+        assert plex.websocket_connections == connections
+
+    await wait_until(lambda: plex.websocket_connections == 1, 5)
+    await after(1, 2)  # waited 1 s...
+    await after(1, 2)  # ...then 2 s
+    await after(1, 3)
+    plex.state.websocket_close_after = None  # the next connection stays open...
+    await after(5, 4)
+    await wait_until(listening_to.connected.is_set, 5)
+    await tick(freezer, 59)
+    await closed_by_the_server()  # ...for 59 s: still backing off (10 s)
+    await after(1, 4)
+    await after(9, 5)
+    await wait_until(listening_to.connected.is_set, 5)
+    await tick(freezer, 61)
+    await closed_by_the_server()  # it lasted over a minute: 1 s again
+    await after(1, 6)

@@ -50,27 +50,25 @@ def renewal_due(granted: timedelta) -> timedelta:
     return max(granted / 2 - RENEWAL_MARGIN, MIN_RENEWAL)
 
 
-def _local_address_towards(host: str) -> str:
-    """Blocking (a name lookup, a socket call): only ever run in the executor.
-
-    A UDP ``connect`` picks the route without sending a packet; any address family, so a
-    router named by an IPv6 (also link-local: the scope is kept) address works too.
-    """
-    family, kind, protocol, _, address = socket.getaddrinfo(host, _SSDP_PORT, type=socket.SOCK_DGRAM)[0]
-    with socket.socket(family, kind, protocol) as probe:
-        probe.connect(address)
-        local, _ = socket.getnameinfo(probe.getsockname(), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)
-    return local
-
-
 async def local_address_towards(host: str) -> str:
     """The address of this machine that the router at ``host`` can send events back to.
 
+    A name is resolved in the executor (``loop.getaddrinfo``), never in the loop. A UDP
+    ``connect`` to the address found picks the route without sending a packet and
+    returns at once (as in asyncio's own datagram endpoint), so it runs in the loop's
+    thread: one that entered another network namespace, as the router lab's does, gets
+    its own route. Any family: an IPv6 router address, link-local too (scope kept).
     OSError when the name does not resolve, there is no route, or the lookup hangs.
     """
     loop = asyncio.get_running_loop()
     async with asyncio.timeout(LOCAL_ADDRESS_TIMEOUT):
-        return await loop.run_in_executor(None, _local_address_towards, host)
+        answers = await loop.getaddrinfo(host, _SSDP_PORT, type=socket.SOCK_DGRAM)
+    family, kind, protocol, _, address = answers[0]
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setblocking(False)
+        probe.connect(address)
+        local, _ = socket.getnameinfo(probe.getsockname(), socket.NI_NUMERICHOST | socket.NI_NUMERICSERV)
+    return local
 
 
 class RouterEvents:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 import itertools
+import time
 from xml.etree.ElementTree import fromstring
 from xml.sax.saxutils import escape
 
@@ -36,6 +37,26 @@ class Mapping:
     description: str = "Plex Media Server"
     enabled: bool = True
     lease: int = 0
+
+
+@dataclass
+class Subscription:
+    """A GENA subscriber as the router keeps it, until ``expires`` (``time.monotonic``)."""
+
+    callback: str
+    service: str  # "IPConn", "PPPConn", "L3F"
+    expires: float
+    seq: int = 0
+
+
+@dataclass(frozen=True)
+class GenaRequest:
+    """A SUBSCRIBE ("SUBSCRIBE" new, "RENEW" with a SID) or UNSUBSCRIBE the router answered."""
+
+    method: str
+    sid: str  # the SID granted or named ("" when refused before one existed)
+    timeout: str | None  # the TIMEOUT header asked for
+    status: int = 200
 
 
 @dataclass
@@ -86,6 +107,10 @@ class IgdState(Line):
     raw_description: str | None = None
     calls: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
+    # GENA: seconds granted to every SUBSCRIBE and renewal ("TIMEOUT: Second-N", whatever
+    # was asked), and an HTTP status to refuse renewals with (412: the SID is unknown).
+    event_timeout: int = 1800
+    renewal_status: int | None = None
 
     @property
     def device_type(self) -> str:
@@ -191,8 +216,9 @@ class FakeIgd:
         app.router.add_route("SUBSCRIBE", "/evt/{service}", self._subscribe)
         app.router.add_route("UNSUBSCRIBE", "/evt/{service}", self._unsubscribe)
         self.server = LoopbackServer(app, port)
-        # GENA subscribers: SID -> (callback URL, next SEQ, service name)
-        self.subscribers: dict[str, list[str | int]] = {}
+        # GENA subscribers by SID, and every GENA request in order.
+        self.subscribers: dict[str, Subscription] = {}
+        self.gena_requests: list[GenaRequest] = []
         self._sids = itertools.count(1)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -207,13 +233,31 @@ class FakeIgd:
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        self.subscribers.clear()
+        self.subscribers.clear()  # a router forgets its subscribers when it goes down
         await self.server.stop()
+
+    async def restart(self, *, new_port: bool = False) -> None:
+        """A reboot: every SID is forgotten (a renewal gets 412).
+
+        Same port, or a new one as miniupnpd picks on each start unless configured.
+        """
+        await self.stop()
+        if new_port:
+            self.server.port = 0
+        await self.start()
 
     @property
     def subscribed_to(self) -> list[str]:
         """The services subscribed to, by name ("IPConn", "PPPConn")."""
-        return [str(entry[2]) for entry in self.subscribers.values()]
+        return [entry.service for sid, entry in list(self.subscribers.items()) if self._live(sid)]
+
+    def _live(self, sid: str) -> Subscription | None:
+        """The subscription ``sid`` while its granted time lasts; a lapsed one is forgotten."""
+        entry = self.subscribers.get(sid)
+        if entry is not None and entry.expires <= time.monotonic():
+            del self.subscribers[sid]
+            return None
+        return entry
 
     def _line(self, name: str) -> Line | None:
         """The line behind service ``name``; HTTPNotFound when the router has no such service."""
@@ -229,30 +273,41 @@ class FakeIgd:
     async def _subscribe(self, request: web.Request) -> web.Response:
         name = request.match_info["service"]
         self._line(name)
+        asked = request.headers.get("TIMEOUT")
+        granted = {"TIMEOUT": f"Second-{self.state.event_timeout}"}
         sid = request.headers.get("SID")
         if sid is not None:  # renewal
-            if sid not in self.subscribers:
-                return web.Response(status=412)
-            return web.Response(headers={"SID": sid, "TIMEOUT": "Second-1800"})
+            entry = self._live(sid)
+            status = 412 if entry is None else self.state.renewal_status or 200
+            self.gena_requests.append(GenaRequest("RENEW", sid, asked, status))
+            if entry is None or status != 200:
+                return web.Response(status=status)
+            entry.expires = time.monotonic() + self.state.event_timeout
+            return web.Response(headers={"SID": sid, **granted})
         callback = request.headers.get("CALLBACK", "").strip("<>")
         if request.headers.get("NT") != "upnp:event" or not callback:
+            self.gena_requests.append(GenaRequest("SUBSCRIBE", "", asked, 412))
             return web.Response(status=412)
         sid = f"uuid:fake-sid-{next(self._sids)}"
-        self.subscribers[sid] = [callback, 0, name]
-        # The initial event follows the SUBSCRIBE response, as the UPnP spec asks.
+        self.subscribers[sid] = Subscription(callback, name, time.monotonic() + self.state.event_timeout)
+        self.gena_requests.append(GenaRequest("SUBSCRIBE", sid, asked))
+        # The initial event follows the SUBSCRIBE response, as the UPnP spec asks (a
+        # task runs after this handler has answered; no timer, so frozen test clocks work).
         task = asyncio.get_running_loop().create_task(self._send_initial(sid))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return web.Response(headers={"SID": sid, "TIMEOUT": "Second-1800"})
+        return web.Response(headers={"SID": sid, **granted})
 
     async def _unsubscribe(self, request: web.Request) -> web.Response:
-        self.subscribers.pop(request.headers.get("SID", ""), None)
-        return web.Response()
+        sid = request.headers.get("SID", "")
+        known = self.subscribers.pop(sid, None) is not None
+        self.gena_requests.append(GenaRequest("UNSUBSCRIBE", sid, None, 200 if known else 412))
+        return web.Response(status=200 if known else 412)
 
     async def _send_initial(self, sid: str) -> None:
-        await asyncio.sleep(0.01)
-        if sid in self.subscribers:
-            line = self._line(str(self.subscribers[sid][2]))
+        await asyncio.sleep(0)
+        if (entry := self._live(sid)) is not None:
+            line = self._line(entry.service)
             if line is None:
                 initial = {"DefaultConnectionService": self.state.default_connection or ""}
             else:
@@ -264,8 +319,10 @@ class FakeIgd:
             await self._notify_one(sid, initial)
 
     async def _notify_one(self, sid: str, variables: dict[str, str]) -> None:
-        callback, seq, _ = self.subscribers[sid]
-        self.subscribers[sid][1] = int(seq) + 1
+        entry = self._live(sid)
+        if entry is None:  # lapsed: a router stops sending when the granted time is over
+            return
+        seq, entry.seq = entry.seq, entry.seq + 1
         properties = "".join(
             f"<e:property><{name}>{escape(value)}</{name}></e:property>" for name, value in variables.items()
         )
@@ -280,7 +337,7 @@ class FakeIgd:
         try:
             async with (
                 aiohttp.ClientSession() as session,
-                session.request("NOTIFY", str(callback), data=body, headers=headers) as response,
+                session.request("NOTIFY", entry.callback, data=body, headers=headers) as response,
             ):
                 await response.read()
         except aiohttp.ClientError, TimeoutError:
@@ -288,10 +345,10 @@ class FakeIgd:
             self.subscribers.pop(sid, None)
 
     async def announce(self, **variables: str) -> int:
-        """Send an event with these state variables to every subscriber; return how many."""
+        """Send an event with these state variables to every live subscriber; return how many."""
         for sid in list(self.subscribers):
             await self._notify_one(sid, variables)
-        return len(self.subscribers)
+        return len(self.subscribers)  # the lapsed and the unreachable were dropped on the way
 
     async def renumber_wan(self, new_ip: str) -> int:
         """A WAN renumbering as miniupnpd events it: Disconnected, then Connected with the new IP."""

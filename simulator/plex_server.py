@@ -34,6 +34,9 @@ class PlexState:
     raw_bodies: dict[str, str] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
     refresh_reachability_calls: int = 0
+    # Close each notification websocket this many seconds after accepting it (0: at
+    # once, as a proxy without websocket support or a server shutting down does).
+    websocket_close_after: float | None = None
 
 
 def healthy_account(
@@ -86,6 +89,7 @@ class FakePlexServer:
         app.router.add_put("/myplex/refreshReachability", self._refresh)
         app.router.add_get("/:/websockets/notifications", self._notifications)
         self.websockets: set[web.WebSocketResponse] = set()
+        self.websocket_connections = 0  # accepted, ever
         self.server = LoopbackServer(app, port)
 
     @property
@@ -97,9 +101,13 @@ class FakePlexServer:
         return self
 
     async def stop(self) -> None:
+        await self.close_websockets()
+        await self.server.stop()
+
+    async def close_websockets(self) -> None:
+        """End every notification connection cleanly, as a restarting server does."""
         for websocket in list(self.websockets):
             await websocket.close()
-        await self.server.stop()
 
     async def notify(self, kind: str = "reachability", **payload: Any) -> int:
         """Send one notification to every listener; return how many got it."""
@@ -113,8 +121,13 @@ class FakePlexServer:
     async def _notifications(self, request: web.Request) -> web.WebSocketResponse:
         websocket = web.WebSocketResponse()
         await websocket.prepare(request)
+        self.websocket_connections += 1
         self.websockets.add(websocket)
         try:
+            if (close_after := self.state.websocket_close_after) is not None:
+                if close_after:
+                    await asyncio.sleep(close_after)
+                await websocket.close()
             async for _message in websocket:
                 pass
         finally:

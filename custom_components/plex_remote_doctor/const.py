@@ -29,7 +29,8 @@ MAX_CONFIRM_CHECKS: Final = 10
 # Checks asked for by events are at least this far apart.
 EVENT_DEBOUNCE_SECONDS: Final = 2.0
 
-# Router event subscriptions last 30 minutes; renew well before.
-ROUTER_EVENTS_RENEWAL: Final = timedelta(minutes=20)
+# Seconds between attempts to get router events back (subscribing, renewing) after a
+# failure; the renewal itself follows the time the router granted.
+ROUTER_EVENTS_RETRY: Final = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 
 DOCUMENTATION_URL: Final = "https://github.com/plex-remote-doctor/plex-remote-doctor"

@@ -6,17 +6,17 @@ safety net. Both listeners only ask for a check; they never diagnose.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import datetime
+import contextlib
 from functools import partial
 from typing import TYPE_CHECKING
 
 from homeassistant.components import ssdp
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.event import async_track_time_interval
 
-from .const import CONF_ROUTER_UDN, CONF_ROUTER_URL, DOMAIN, LOGGER, ROUTER_EVENTS_RENEWAL
+from .const import CONF_ROUTER_UDN, CONF_ROUTER_URL, DOMAIN, LOGGER, ROUTER_EVENTS_RETRY
 from .doctor.doctor import Doctor
 from .doctor.errors import DoctorError
 from .doctor.gena import RouterEvents
@@ -37,6 +37,8 @@ class Listeners:
         self._entry = entry
         self.notifications: PlexNotifications = doctor.notifications(partial(on_change, "Plex reachability"))
         self.router_events: RouterEvents | None = doctor.router_events(partial(on_change, "router"))
+        # Set when the router was found again at a new URL: renew there without waiting.
+        self._renew_now = asyncio.Event()
 
     def async_start(self) -> None:
         """Listen until the entry unloads."""
@@ -44,23 +46,24 @@ class Listeners:
         entry.async_create_background_task(
             self._hass, self.notifications.run(), f"{DOMAIN} notifications {title}"
         )
-        if self.router_events is None:
+        if (events := self.router_events) is None:
             return
-        entry.async_create_background_task(
-            self._hass, self._keep_subscribed(), f"{DOMAIN} router events {title}"
+        task = entry.async_create_background_task(
+            self._hass, self._keep_subscribed(events), f"{DOMAIN} router events {title}"
         )
 
-        async def _renew(_now: datetime) -> None:
-            await self._keep_subscribed()
+        async def _stop() -> None:
+            # The renewal task first: one finishing after the unsubscribe would subscribe again.
+            task.cancel()
+            await asyncio.wait([task])
+            await events.stop()
 
-        entry.async_on_unload(async_track_time_interval(self._hass, _renew, ROUTER_EVENTS_RENEWAL))
-        entry.async_on_unload(self.router_events.stop)
+        entry.async_on_unload(_stop)
 
-    async def async_resubscribe(self) -> None:
-        """The router answers at a new URL: subscribe there."""
-        if self.router_events is not None:
-            await self.router_events.stop()
-            await self._keep_subscribed()
+    @callback
+    def async_resubscribe(self) -> None:
+        """The router answers at a new URL: subscribe there now, not at the next renewal."""
+        self._renew_now.set()
 
     @callback
     def async_router_unreachable(self) -> None:
@@ -78,14 +81,39 @@ class Listeners:
                 async_router_moved(self._hass, self._entry, location)
                 return
 
-    async def _keep_subscribed(self) -> None:
-        """Subscribe or renew; a router without events leaves polling in charge."""
-        if self.router_events is None:
-            return
-        try:
-            await self.router_events.renew()
-        except DoctorError as err:
-            LOGGER.debug("%s: no router events (%s); polling covers the router", self._entry.title, err)
+    async def _keep_subscribed(self, events: RouterEvents) -> None:
+        """Subscribe, then renew as the router's grant asks, until the entry unloads.
+
+        The task nobody awaits: every error is caught, logged once per outage and retried
+        with backoff; a router without events leaves polling in charge meanwhile.
+        """
+        failures = 0
+        while True:
+            self._renew_now.clear()
+            try:
+                delay = (await events.renew()).total_seconds()
+            except Exception as err:  # every error: see the docstring
+                delay = ROUTER_EVENTS_RETRY[min(failures, len(ROUTER_EVENTS_RETRY) - 1)]
+                self._log_failure(err, first=failures == 0, retry=delay)
+                failures += 1
+            else:
+                if failures:
+                    LOGGER.info("%s: router events are back", self._entry.title)
+                failures = 0
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(delay):
+                    await self._renew_now.wait()
+
+    def _log_failure(self, err: Exception, *, first: bool, retry: float) -> None:
+        title = self._entry.title
+        if not first:
+            LOGGER.debug("%s: router events still unavailable (%s); retrying in %g s", title, err, retry)
+        elif isinstance(err, DoctorError):
+            LOGGER.info("%s: no router events (%s); polling covers the router, retrying", title, err)
+        else:  # a bug or a failure nobody foresaw: say so, with the traceback, once
+            LOGGER.warning(
+                "%s: router events failed; polling covers the router, retrying", title, exc_info=err
+            )
 
 
 @callback
@@ -95,4 +123,4 @@ def async_router_moved(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEntry, 
     hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_ROUTER_URL: location})
     if hasattr(entry, "runtime_data"):
         entry.runtime_data.doctor.move_router(location)
-        entry.async_create_task(hass, entry.runtime_data.listeners.async_resubscribe())
+        entry.runtime_data.listeners.async_resubscribe()

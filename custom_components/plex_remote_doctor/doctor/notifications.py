@@ -3,6 +3,10 @@
 Plex sends ``{"NotificationContainer": {"type": "reachability", ...}}`` on
 ``/:/websockets/notifications`` when its view of remote access changes. The listener
 reconnects with backoff forever; polling stays the safety net while it is down.
+
+Only a connection that lasted (``STABLE_SECONDS``) resets the backoff: a server or a
+proxy that accepts and closes at once ends every connection cleanly, and counting only
+errors would reconnect every second forever.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ _LOGGER = logging.getLogger(__name__)
 NOTIFICATIONS_PATH = "/:/websockets/notifications"
 REACHABILITY = "reachability"
 BACKOFF_SECONDS: Sequence[float] = (1, 2, 5, 10, 30, 60)
+STABLE_SECONDS = 60.0
 _MAX_MESSAGE_BYTES = 256 * 1024
 _HEARTBEAT_SECONDS = 30
 
@@ -73,31 +78,37 @@ class PlexNotifications:
         """Listen until cancelled, reconnecting with backoff."""
         failures = 0
         while True:
-            try:
-                await self._listen()
-                failures = 0  # a connection that ended cleanly resets the backoff
-            except aiohttp.WSServerHandshakeError as err:
-                _LOGGER.debug("Plex notifications at %s refused: HTTP %s", self._url, err.status)
-            except (aiohttp.ClientError, OSError, TimeoutError) as err:
-                _LOGGER.debug("Plex notifications at %s lost: %s", self._url, type(err).__name__)
-            self.connected.clear()
+            if await self._connection() >= STABLE_SECONDS:
+                failures = 0  # it worked for a while: whatever ended it, start over quickly
             delay = self._backoff[min(failures, len(self._backoff) - 1)]
             failures += 1
             await asyncio.sleep(delay)
 
-    async def _listen(self) -> None:
-        async with self._session.ws_connect(
-            self._url,
-            headers=plex_headers(self._token),
-            heartbeat=_HEARTBEAT_SECONDS,
-            max_msg_size=_MAX_MESSAGE_BYTES,
-            ssl=self._verify_ssl,
-        ) as websocket:
-            self.connected.set()
-            _LOGGER.debug("Listening to Plex notifications at %s", self._url)
-            async for message in websocket:
-                if message.type is aiohttp.WSMsgType.TEXT:
-                    if notification_type(message.data) == REACHABILITY:
-                        self._on_reachability()
-                elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
-                    break
+    async def _connection(self) -> float:
+        """Connect and listen until the connection ends; return how long it was open."""
+        loop = asyncio.get_running_loop()
+        opened: float | None = None
+        try:
+            async with self._session.ws_connect(
+                self._url,
+                headers=plex_headers(self._token),
+                heartbeat=_HEARTBEAT_SECONDS,
+                max_msg_size=_MAX_MESSAGE_BYTES,
+                ssl=self._verify_ssl,
+            ) as websocket:
+                opened = loop.time()
+                self.connected.set()
+                _LOGGER.debug("Listening to Plex notifications at %s", self._url)
+                async for message in websocket:
+                    if message.type is aiohttp.WSMsgType.TEXT:
+                        if notification_type(message.data) == REACHABILITY:
+                            self._on_reachability()
+                    elif message.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
+                        break
+        except aiohttp.WSServerHandshakeError as err:
+            _LOGGER.debug("Plex notifications at %s refused: HTTP %s", self._url, err.status)
+        except (aiohttp.ClientError, OSError, TimeoutError) as err:
+            _LOGGER.debug("Plex notifications at %s lost: %s", self._url, type(err).__name__)
+        finally:
+            self.connected.clear()
+        return 0.0 if opened is None else loop.time() - opened

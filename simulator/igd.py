@@ -96,6 +96,10 @@ class IgdState(Line):
     raw_soap: str | None = None
     # Serve this text as the root description instead (malformed description tests).
     raw_description: str | None = None
+    # HTTP status answering every SUBSCRIBE, renewals too (a router refusing events),
+    # and how many renewals (a SUBSCRIBE with a SID) it refused so.
+    subscribe_error: int | None = None
+    refused_renewals: int = 0
     calls: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
 
@@ -104,6 +108,7 @@ class IgdState(Line):
         super().clear_faults()
         self.raw_soap = None
         self.default_connection_error = None
+        self.subscribe_error = None
         if self.ppp is not None:
             self.ppp.clear_faults()
 
@@ -250,6 +255,10 @@ class FakeIgd:
         name = request.match_info["service"]
         self._line(name)
         sid = request.headers.get("SID")
+        if self.state.subscribe_error is not None:
+            if sid is not None:
+                self.state.refused_renewals += 1
+            return web.Response(status=self.state.subscribe_error)
         if sid is not None:  # renewal
             if sid not in self.subscribers:
                 return web.Response(status=412)

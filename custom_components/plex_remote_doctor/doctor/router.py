@@ -387,6 +387,19 @@ class Router:
         WAN IP; only the WAN IP not answering fails the read, and only the description
         not answering raises DoctorGoneError.
         """
+        try:
+            return await self._read()
+        except DoctorGoneError:
+            raise
+        except DoctorConnectionError:
+            if self._tree is not None:  # timed out: slow, not gone
+                raise
+            # A call was refused: restarted, perhaps on another port (miniupnpd). Ask the
+            # description now, so that a router that moved is looked for on this check.
+            await self._description()
+            raise
+
+    async def _read(self) -> RouterState:
         if self._choice is None:
             service, reading, how = await self._choose()
             line = _line_or_raise(reading)

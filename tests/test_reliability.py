@@ -148,12 +148,13 @@ def _plex_tv_down(net: FakeNetwork) -> None:
     net.plex_tv.state.status = 503
 
 
-# Beyond the 1800 s the fake router grants: whatever the schedule, a renewal falls due.
-RENEWAL_DUE = timedelta(hours=1)
+# Past any renewal (every 20 min, or half the 1800 s the fake router grants), before the
+# grant lapses: a renewal, not a subscription the router has already dropped.
+RENEWAL_DUE = timedelta(minutes=25)
 
 
 async def _renewal_due(home: Home, until: Callable[[], bool]) -> None:
-    """An hour passes (the loop's timers with it); wait a little for ``until`` to hold."""
+    """A renewal falls due (the loop's timers run with the clock); wait a little for ``until``."""
     home.clock.tick(RENEWAL_DUE)
     await home.hass.async_block_till_done()
     with contextlib.suppress(TimeoutError):  # the fault's proof then says what did not happen

@@ -73,12 +73,24 @@ class Line:
     list_error: int | None = None
     # UPnP error code for GetExternalIPAddress.
     external_ip_error: int | None = None
+    # GetGenericPortMappingEntry: a UPnP error code answered at an index instead of the
+    # entry (606 at 0: the table refused; 501 further on: a walk cut short).
+    entry_errors: dict[int, int] = field(default_factory=dict)
+    # Seconds an answer is held back, by action name, and by index for
+    # GetGenericPortMappingEntry: longer than the caller's timeout makes it time out.
+    delays: dict[str, float] = field(default_factory=dict)
+    entry_delays: dict[int, float] = field(default_factory=dict)
 
     @property
     def answered_ip(self) -> str:
         if self.connection_status == "Connected" or self.down_ip is None:
             return self.external_ip
         return self.down_ip
+
+    def clear_faults(self) -> None:
+        """Answer every call again, at once: the fault knobs back to none."""
+        self.list_error = self.external_ip_error = None
+        self.entry_errors, self.delays, self.entry_delays = {}, {}, {}
 
 
 @dataclass
@@ -105,12 +117,25 @@ class IgdState(Line):
     raw_soap: str | None = None
     # Serve this text as the root description instead (malformed description tests).
     raw_description: str | None = None
+    # HTTP status answering every SUBSCRIBE, renewals too (a router refusing events),
+    # and how many renewals (a SUBSCRIBE with a SID) it refused so.
+    subscribe_error: int | None = None
+    refused_renewals: int = 0
     calls: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
     # GENA: seconds granted to every SUBSCRIBE and renewal ("TIMEOUT: Second-N", whatever
     # was asked), and an HTTP status to refuse renewals with (412: the SID is unknown).
     event_timeout: int = 1800
     renewal_status: int | None = None
+
+    def clear_faults(self) -> None:
+        """Every line answers again, SOAP and subscriptions alike."""
+        super().clear_faults()
+        self.raw_soap = None
+        self.default_connection_error = None
+        self.subscribe_error = None
+        if self.ppp is not None:
+            self.ppp.clear_faults()
 
     @property
     def device_type(self) -> str:
@@ -276,6 +301,10 @@ class FakeIgd:
         asked = request.headers.get("TIMEOUT")
         granted = {"TIMEOUT": f"Second-{self.state.event_timeout}"}
         sid = request.headers.get("SID")
+        if self.state.subscribe_error is not None:
+            if sid is not None:
+                self.state.refused_renewals += 1
+            return web.Response(status=self.state.subscribe_error)
         if sid is not None:  # renewal
             entry = self._live(sid)
             status = 412 if entry is None else self.state.renewal_status or 200
@@ -466,6 +495,10 @@ class FakeIgd:
             answer = self.state.default_connection or ""
             return self._reply(action, {"NewDefaultConnectionService": answer}, service_type)
         s = line
+        index = int(arguments.get("NewPortMappingIndex", "0"))
+        walking = action == "GetGenericPortMappingEntry"
+        if delay := (s.entry_delays.get(index, 0.0) if walking else s.delays.get(action, 0.0)):
+            await asyncio.sleep(delay)
         if action == "GetExternalIPAddress":
             if s.external_ip_error is not None:
                 return self._fault(s.external_ip_error, "ActionFailed")
@@ -480,8 +513,9 @@ class FakeIgd:
                 },
                 service_type,
             )
-        if action == "GetGenericPortMappingEntry":
-            index = int(arguments.get("NewPortMappingIndex", "0"))
+        if walking:
+            if (code := s.entry_errors.get(index)) is not None:
+                return self._fault(code, "ActionFailed")
             if index >= len(s.mappings):
                 return self._fault(713, "SpecifiedArrayIndexInvalid")
             m = s.mappings[index]

@@ -11,6 +11,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from simulator.network import FakeNetwork
 
+from .doctor.test_router import HELD_BACK, TIMEOUT
+
 
 def state(hass: HomeAssistant, entity_id: str) -> str:
     current = hass.states.get(entity_id)
@@ -21,6 +23,13 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 async def check(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await entry.runtime_data.async_refresh()
     await hass.async_block_till_done()
+
+
+def quick_router(entry: MockConfigEntry) -> None:
+    """Router calls give up after ``TIMEOUT``: an answer held back ``HELD_BACK`` times out."""
+    router = entry.runtime_data.doctor.router
+    assert router is not None
+    router.requester.timeout = TIMEOUT
 
 
 async def test_plex_down_is_a_finding_and_recovers(
@@ -178,3 +187,40 @@ async def test_router_found_again_by_udn_when_its_url_stops_answering(
     assert config_entry.data["router_url"] == network.igd.description_url
     await check(hass, config_entry)
     assert state(hass, "sensor.living_room_plex_router_wan_ip") == "203.0.113.2"
+
+
+@pytest.mark.parametrize(
+    ("action", "wan_ip", "port_mapping"),
+    [
+        ("GetGenericPortMappingEntry", "203.0.113.2", STATE_UNKNOWN),
+        ("GetListOfPortMappings", "203.0.113.2", STATE_UNKNOWN),
+        ("GetStatusInfo", "203.0.113.2", "on"),
+        ("GetExternalIPAddress", STATE_UNKNOWN, STATE_UNKNOWN),
+    ],
+)
+async def test_router_timeout_keeps_what_was_read_and_looks_nowhere_else(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    action: str,
+    wan_ip: str,
+    port_mapping: str,
+) -> None:
+    """A slow answer is unknown for one check; only the description not answering relocates."""
+    from unittest.mock import patch
+
+    hass.config.components.add("ssdp")
+    quick_router(setup_entry)
+    if action == "GetGenericPortMappingEntry":  # IGD v2 refusing the listing: the walk
+        network.igd.state.list_error = 606
+        network.igd.state.entry_delays = {0: HELD_BACK}
+    else:
+        network.igd.state.delays = {action: HELD_BACK}
+    with patch(
+        "custom_components.plex_remote_doctor.listeners.ssdp.async_get_discovery_info_by_udn", return_value=[]
+    ) as lookup:
+        await check(hass, setup_entry)
+    lookup.assert_not_called()
+    assert state(hass, "sensor.living_room_plex_router_wan_ip") == wan_ip
+    assert state(hass, "binary_sensor.living_room_plex_upnp_port_mapping") == port_mapping
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "ok"

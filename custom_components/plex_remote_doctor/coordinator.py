@@ -105,7 +105,7 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
             evidence = await self.doctor.examine()
         except DoctorAuthenticationError as err:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth") from err
-        if (router := evidence.missing.get("router")) is not None and router.cause is Cause.UNREACHABLE:
+        if (router := evidence.missing.get("router")) is not None and router.cause is Cause.GONE:
             self.listeners.async_router_unreachable()
         previous, now = self.data.diagnosis, dt_util.utcnow()
         diagnosis = diagnose(evidence, previous, now)

@@ -8,7 +8,11 @@ from ipaddress import IPv4Address
 import aiohttp
 import pytest
 
-from custom_components.plex_remote_doctor.doctor.errors import DoctorConnectionError, DoctorResponseError
+from custom_components.plex_remote_doctor.doctor.errors import (
+    DoctorConnectionError,
+    DoctorGoneError,
+    DoctorResponseError,
+)
 from custom_components.plex_remote_doctor.doctor.gena import RouterEvents
 from custom_components.plex_remote_doctor.doctor.router import (
     WALK_WINDOW,
@@ -19,6 +23,10 @@ from custom_components.plex_remote_doctor.doctor.router import (
 from simulator.igd import IgdState, Mapping, PppLine
 from simulator.network import LAN_IP, FakeNetwork
 from tests.test_events import wait_until
+
+WAN_IP = IPv4Address("203.0.113.2")
+TIMEOUT = 0.3  # the router's timeout in these tests; a held-back answer comes after it
+HELD_BACK = 2 * TIMEOUT
 
 
 @pytest.mark.parametrize("version", [1, 2])
@@ -97,13 +105,32 @@ async def test_malformed_answers_are_typed_errors(
 async def test_router_gone_is_a_connection_error_and_recovers(
     session: aiohttp.ClientSession, net: FakeNetwork
 ) -> None:
+    """A call refused: the description is asked at once, and its silence says "look elsewhere"."""
     router = Router(net.igd.description_url, session, timeout=2)
     await router.read()
     await net.igd.stop()
-    with pytest.raises(DoctorConnectionError):
+    with pytest.raises(DoctorGoneError):
         await router.read()
     await net.igd.start()  # same port
-    assert (await router.read()).wan_ip == IPv4Address("203.0.113.2")
+    assert (await router.read()).wan_ip == WAN_IP
+
+
+async def test_description_timing_out_is_gone(session: aiohttp.ClientSession, net: FakeNetwork) -> None:
+    net.plex.state.delay = HELD_BACK
+    with pytest.raises(DoctorGoneError):
+        await Router(f"{net.plex.url}/identity", session, timeout=TIMEOUT).read()
+
+
+async def test_wan_ip_timing_out_is_no_reason_to_look_elsewhere(
+    session: aiohttp.ClientSession, net: FakeNetwork
+) -> None:
+    """Without the WAN IP there is no reading, but the router answered: it has not moved."""
+    router = Router(net.igd.description_url, session, timeout=TIMEOUT)
+    await router.read()
+    net.igd.state.delays = {"GetExternalIPAddress": HELD_BACK}
+    with pytest.raises(DoctorConnectionError) as slow:
+        await router.read()
+    assert not isinstance(slow.value, DoctorGoneError)
 
 
 async def test_not_an_igd(session: aiohttp.ClientSession, net: FakeNetwork) -> None:
@@ -132,23 +159,94 @@ def test_port_listing_parse_skips_junk() -> None:
         parse_port_listing("<p:PortMappingList")
 
 
+def v1_table(state: IgdState, entries: int) -> list[int]:
+    """An IGD v1 (walked entry by entry) with ``entries`` mappings; their external ports."""
+    state.version = 1
+    state.mappings = [Mapping(20000 + index, LAN_IP) for index in range(entries)]
+    return [mapping.external_port for mapping in state.mappings]
+
+
 @pytest.mark.parametrize("entries", [0, 7, 8, 9, 25])
 async def test_v1_walk_in_windows_keeps_every_entry_in_order(
     session: aiohttp.ClientSession, net: FakeNetwork, entries: int
 ) -> None:
-    net.igd.state.version = 1
-    net.igd.state.mappings = [Mapping(20000 + index, LAN_IP) for index in range(entries)]
+    ports = v1_table(net.igd.state, entries)
     state = await Router(net.igd.description_url, session).read()
     assert state.port_mappings is not None
-    assert [m.external_port for m in state.port_mappings] == [20000 + index for index in range(entries)]
+    assert [m.external_port for m in state.port_mappings] == ports
     windows = entries // WALK_WINDOW + 1
     assert net.igd.state.calls.count("GetGenericPortMappingEntry") == windows * WALK_WINDOW
 
 
+# --- a call that fails leaves its part unknown and keeps the rest ------------------------
+
+
+@pytest.mark.parametrize("index", [0, 5, 9], ids=["first", "mid_window", "second_window"])
+async def test_walk_timeout_leaves_the_table_unknown_and_keeps_the_line(
+    session: aiohttp.ClientSession, net: FakeNetwork, index: int
+) -> None:
+    ports = v1_table(net.igd.state, 12)
+    router = Router(net.igd.description_url, session, timeout=TIMEOUT)
+    await router.read()
+    switches: list[None] = []
+    router.on_switch(lambda: switches.append(None))
+    net.igd.state.entry_delays = {index: HELD_BACK}
+    state = await router.read()
+    assert (state.wan_ip, state.connection_status, state.port_mappings) == (WAN_IP, "Connected", None)
+    net.igd.state.clear_faults()
+    state = await router.read()
+    assert [m.external_port for m in (state.port_mappings or ())] == ports
+    assert switches == []  # a slow router keeps its description and its event subscription
+
+
+@pytest.mark.parametrize(
+    ("index", "code"),
+    [(0, 606), (0, 501), (3, 606), (3, 501), (9, 501), (3, 402)],
+    ids=["refused", "error_at_0", "refused_later", "busy", "busy_second_window", "invalid_args"],
+)
+async def test_walk_refused_or_cut_short_is_unknown(
+    session: aiohttp.ClientSession, net: FakeNetwork, index: int, code: int
+) -> None:
+    """An overloaded router's 501 part-way is no end of table: the rest may hold Plex's mapping."""
+    v1_table(net.igd.state, 12)
+    net.igd.state.entry_errors = {index: code}
+    state = await Router(net.igd.description_url, session).read()
+    assert (state.wan_ip, state.port_mappings) == (WAN_IP, None)
+
+
+@pytest.mark.parametrize("code", [713, 714])
+async def test_walk_ends_at_713_or_714(session: aiohttp.ClientSession, net: FakeNetwork, code: int) -> None:
+    """Just misses "cut short": these two codes are the end of the table, wherever they come."""
+    ports = v1_table(net.igd.state, 12)
+    net.igd.state.entry_errors = {5: code}
+    state = await Router(net.igd.description_url, session).read()
+    assert [m.external_port for m in (state.port_mappings or ())] == ports[:5]
+
+
+async def test_listing_timeout_leaves_the_table_unknown(
+    session: aiohttp.ClientSession, net: FakeNetwork
+) -> None:
+    """IGD v2: no walk after a listing that timed out (it would only be slower)."""
+    net.igd.state.delays = {"GetListOfPortMappings": HELD_BACK}
+    state = await Router(net.igd.description_url, session, timeout=TIMEOUT).read()
+    assert (state.wan_ip, state.connection_status, state.port_mappings) == (WAN_IP, "Connected", None)
+    assert "GetGenericPortMappingEntry" not in net.igd.state.calls
+
+
+@pytest.mark.parametrize("version", [1, 2])
+async def test_status_timeout_keeps_wan_ip_and_table(
+    session: aiohttp.ClientSession, net: FakeNetwork, version: int
+) -> None:
+    net.igd.state.version = version
+    net.igd.state.delays = {"GetStatusInfo": HELD_BACK}
+    state = await Router(net.igd.description_url, session, timeout=TIMEOUT).read()
+    assert (state.wan_ip, state.connection_status, state.connected) == (WAN_IP, None, None)
+    assert [m.external_port for m in (state.port_mappings or ())] == [41234]
+
+
 async def test_v1_walk_stops_at_the_cap(session: aiohttp.ClientSession, net: FakeNetwork) -> None:
     """A table longer than the cap is not walked to the end, and a partial table is no evidence."""
-    net.igd.state.version = 1
-    net.igd.state.mappings = [Mapping(20000 + index, LAN_IP) for index in range(40)]
+    v1_table(net.igd.state, 40)
     state = await Router(net.igd.description_url, session, max_mappings=20).read()
     assert state.port_mappings is None
     assert net.igd.state.calls.count("GetGenericPortMappingEntry") <= 24
@@ -370,6 +468,24 @@ async def test_choice_follows_the_line_after_a_reboot(
         "WANIPConnection:2",
         "connected",
     )
+
+
+async def test_status_timeout_keeps_the_chosen_line(session: aiohttp.ClientSession, net: FakeNetwork) -> None:
+    """An unknown status is no line down: the PPP line stays read, the idle one unasked."""
+    ppp = dsl(net.igd.state)
+    router = Router(net.igd.description_url, session, timeout=TIMEOUT)
+    await router.read()
+    ppp.delays = {"GetStatusInfo": HELD_BACK}
+    net.igd.state.calls.clear()
+    state = await router.read()
+    assert (state.service, state.service_choice, state.wan_ip, state.connection_status) == (
+        "WANPPPConnection:1",
+        "connected",
+        PPP_IP,
+        None,
+    )
+    assert [m.external_port for m in (state.port_mappings or ())] == [41234]
+    assert net.igd.state.calls.count("GetStatusInfo") == 1
 
 
 async def test_choice_stays_while_its_line_is_up(session: aiohttp.ClientSession, net: FakeNetwork) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address
 
-from .errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
+from .errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError, DoctorGoneError
 from .network import parse_ipv4
 
 PLEX_DEFAULT_PORT = 32400
@@ -182,6 +182,9 @@ class Cause(StrEnum):
     """Why a probe gave no evidence."""
 
     UNREACHABLE = "unreachable"  # refused, reset, timed out, HTTP error
+    # The address itself did not answer (the router's description URL): look for the peer
+    # elsewhere. A call timing out at an address that answers is UNREACHABLE, not this.
+    GONE = "gone"
     REFUSED = "refused"  # the token was refused
     INVALID = "invalid"  # an answer that is not what the protocol promises
 
@@ -198,6 +201,8 @@ class Missing:
         """The reason a typed probe error stands for."""
         if isinstance(err, DoctorAuthenticationError):
             return cls(str(err), Cause.REFUSED)
+        if isinstance(err, DoctorGoneError):
+            return cls(str(err), Cause.GONE)
         if isinstance(err, DoctorConnectionError):
             return cls(str(err), Cause.UNREACHABLE)
         return cls(str(err), Cause.INVALID)

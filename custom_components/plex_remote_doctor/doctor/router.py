@@ -30,7 +30,7 @@ from async_upnp_client.exceptions import (
     UpnpError,
 )
 
-from .errors import DoctorConnectionError, DoctorResponseError
+from .errors import DoctorConnectionError, DoctorError, DoctorGoneError, DoctorResponseError
 from .evidence import CONNECTED, PortMapping, RouterState
 from .http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, read_capped
 from .network import parse_ipv4
@@ -53,10 +53,10 @@ LAYER3_FORWARDING = "urn:schemas-upnp-org:service:Layer3Forwarding:1"
 # Enough for any home router; a table longer than this is not walked to the end.
 MAX_PORT_MAPPINGS = 1024
 
-# UPnP error codes that end a GetGenericPortMappingEntry walk.
+# The only UPnP errors that end a GetGenericPortMappingEntry walk: any other (606 at
+# entry 0, a 501 from an overloaded router further on) leaves the table unknown.
 _END_OF_TABLE = frozenset({713, 714})  # SpecifiedArrayIndexInvalid, NoSuchEntryInArray
 _NO_MAPPINGS = 730  # PortMappingNotFound (GetListOfPortMappings on an empty table)
-_NOT_AUTHORIZED = 606
 # GetGenericPortMappingEntry calls in flight at once: a 1,000-entry table in ~125 round
 # trips instead of 1,000, while a small router's HTTP server sees at most this many.
 WALK_WINDOW = 8
@@ -82,13 +82,13 @@ class CappedRequester(UpnpRequester):
     ) -> None:
         """Use the injected session."""
         self._session = session
-        self._timeout = timeout
+        self.timeout = timeout  # seconds each request may take
         self._max_bytes = max_bytes
 
     async def async_http_request(self, http_request: HttpRequest) -> HttpResponse:
         """Send one request; SOAP faults (HTTP 500) come back as responses."""
         try:
-            async with asyncio.timeout(self._timeout):
+            async with asyncio.timeout(self.timeout):
                 async with self._session.request(
                     http_request.method,
                     http_request.url,
@@ -103,7 +103,7 @@ class CappedRequester(UpnpRequester):
                     # Case-insensitive headers: the event handler reads "sid" and "timeout".
                     return HttpResponse(response.status, response.headers.copy(), body)
         except TimeoutError as err:
-            raise UpnpConnectionTimeoutError(f"no answer within {self._timeout:g} s") from err
+            raise UpnpConnectionTimeoutError(f"no answer within {self.timeout:g} s") from err
         except aiohttp.ClientConnectionError as err:
             raise UpnpConnectionError(type(err).__name__) from err
         except (aiohttp.ClientError, LookupError) as err:
@@ -306,7 +306,8 @@ class Router:
             try:
                 device = await factory.async_create_device(self.description_url)
             except UpnpConnectionError as err:
-                raise DoctorConnectionError(f"router description: {err}") from None
+                # Refused or timed out: the only failure that sends the router to be looked for.
+                raise DoctorGoneError(f"router description: {err}") from None
             except (UpnpError, ValueError, KeyError) as err:
                 raise DoctorResponseError(f"router description: {type(err).__name__}") from None
             services = factory.services or device.all_services
@@ -350,7 +351,7 @@ class Router:
             listener()
 
     @property
-    def requester(self) -> UpnpRequester:
+    def requester(self) -> CappedRequester:
         """The capped requester every call to this router goes through."""
         return self._requester
 
@@ -366,7 +367,12 @@ class Router:
         except UpnpActionResponseError:
             raise
         except UpnpConnectionError as err:
-            self.forget()
+            if not isinstance(err, UpnpConnectionTimeoutError):
+                # Refused or reset: the router may have restarted, on another port too; the
+                # next check reads its description again (and only that failing relocates).
+                # A timeout keeps it: a slow router has not moved, and a description read
+                # anew would also subscribe to its events anew.
+                self.forget()
             raise DoctorConnectionError(f"router {action}: {type(err).__name__}") from None
         except (UpnpError, ValueError, KeyError) as err:
             raise DoctorResponseError(f"router {action}: {type(err).__name__}") from None
@@ -376,8 +382,24 @@ class Router:
 
         The chosen service and its table are read at once (3 calls on IGD v2); only when
         it no longer carries traffic is the choice made again, reusing what was just read.
-        A line that is down is evidence (``connection_status``), not a failed probe.
+        A line that is down is evidence (``connection_status``), not a failed probe. A
+        status or table that cannot be read is unknown for this check (None) beside the
+        WAN IP; only the WAN IP not answering fails the read, and only the description
+        not answering raises DoctorGoneError.
         """
+        try:
+            return await self._read()
+        except DoctorGoneError:
+            raise
+        except DoctorConnectionError:
+            if self._tree is not None:  # timed out: slow, not gone
+                raise
+            # A call was refused: restarted, perhaps on another port (miniupnpd). Ask the
+            # description now, so that a router that moved is looked for on this check.
+            await self._description()
+            raise
+
+    async def _read(self) -> RouterState:
         if self._choice is None:
             service, reading, how = await self._choose()
             line = _line_or_raise(reading)
@@ -390,7 +412,8 @@ class Router:
                 line = _line_or_raise(reading)
                 if chosen is not service:
                     service, mappings = chosen, await self._port_mappings(chosen)
-        self._chose(service, how)
+        if self._tree is not None:  # else a call was refused: the next check starts afresh
+            self._chose(service, how)
         return RouterState(
             wan_ip=line.external_ip,
             connection_status=line.status,
@@ -483,11 +506,12 @@ class Router:
         return address
 
     async def _connection_status(self, service: UpnpService) -> str | None:
+        """The line's status; None when the service has no GetStatusInfo or it failed."""
         if "GetStatusInfo" not in service.actions:
             return None
         try:
             result = await self._call(service, "GetStatusInfo")
-        except (UpnpActionResponseError, DoctorResponseError) as err:
+        except (UpnpActionResponseError, DoctorError) as err:
             _LOGGER.debug("Router %s: GetStatusInfo failed: %s", self.description_url, err)
             return None
         return (as_text(result.get("NewConnectionStatus")) or "") or None
@@ -501,7 +525,7 @@ class Router:
                     return listed
             if "GetGenericPortMappingEntry" in service.actions:
                 return await self._walk_port_mappings(service)
-        except DoctorResponseError as err:
+        except DoctorError as err:  # malformed, timed out or refused part-way: unknown
             _LOGGER.debug("Router %s: port-mapping table unreadable: %s", self.description_url, err)
         return None
 
@@ -540,12 +564,15 @@ class Router:
             )
             for index, answer in zip(indices, answers, strict=True):
                 if isinstance(answer, UpnpActionResponseError):
-                    if answer.error_code in _END_OF_TABLE or (
-                        index > 0 and answer.error_code != _NOT_AUTHORIZED
-                    ):
+                    if answer.error_code in _END_OF_TABLE:
                         return tuple(mappings)
+                    # Refused (606), or cut short by a router too busy to answer: the
+                    # entries not read may hold the very mapping a finding looks for.
                     _LOGGER.debug(
-                        "Router %s: table refused (UPnP error %s)", self.description_url, answer.error_code
+                        "Router %s: table unknown, entry %s refused (UPnP error %s)",
+                        self.description_url,
+                        index,
+                        answer.error_code,
                     )
                     return None
                 if isinstance(answer, BaseException):
@@ -567,10 +594,14 @@ def _line_or_raise(reading: _Line | DoctorResponseError) -> _Line:
 
 def _still_chosen(line: _Line, how: ServiceChoice) -> bool:
     """Whether the cached choice stands, judged from this check's reading alone."""
+    if line.status is None and how is not ServiceChoice.FIRST:
+        # Unknown is not down: a status not read (no GetStatusInfo, or it failed on this
+        # check) keeps the router's default, or the line last seen carrying traffic.
+        return True
     if how is ServiceChoice.DEFAULT:
-        # The router's own default stands while its line is up (or says nothing); a line
-        # that went down may come back as another default after a reboot: one call to ask.
-        return line.status in (None, CONNECTED)
+        # The router's own default stands while its line is up; a line that went down may
+        # come back as another default after a reboot: one call to ask.
+        return line.status == CONNECTED
     # "first" is a stopgap, looked at again on every check: on a router with one WAN
     # service that costs nothing (its reading is reused), on a DSL router 2 calls per
     # other service while no line is up.

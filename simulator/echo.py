@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,8 @@ class PlexTvState:
     # Sign-in: the token a PIN carries once "linked" on app.plex.tv (None = not yet).
     pin_token: str | None = None
     pin_checks: int = 0
+    # Seconds plex.tv takes to create a PIN (a flow closed meanwhile).
+    pin_delay: float = 0.0
 
 
 def server_resource(
@@ -117,6 +120,7 @@ class FakePlexTv:
     async def _new_pin(self, request: web.Request) -> web.Response:
         if not request.headers.get("X-Plex-Client-Identifier"):
             return web.Response(status=400)
+        await asyncio.sleep(self.state.pin_delay)
         return web.json_response({"id": 4242, "code": "TESTCODE", "authToken": None})
 
     async def _check_pin(self, request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator
 from typing import Any
 from unittest.mock import patch
 
@@ -14,8 +15,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.const import DOMAIN
+from custom_components.plex_remote_doctor.doctor.evidence import PlexTvConnection
+from custom_components.plex_remote_doctor.doctor.plex_tv import PlexTvServer
 from simulator.network import FakeNetwork
 from simulator.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
+from simulator.proxy import NXDOMAIN, FakeDns
+
+from .doctor.harness import resolving_with
 
 IGD2 = "urn:schemas-upnp-org:device:InternetGatewayDevice:2"
 
@@ -336,6 +342,18 @@ async def test_advanced_section_sets_another_plex_tv(hass: HomeAssistant, networ
     assert network.plex_tv.state.calls >= 1
 
 
+# plex.tv's name for a LAN connection: the address with dashes, under the server's hash.
+PLEX_DIRECT_HASH = "0123456789abcdef0123456789abcdef"
+
+
+def local_connection(uri: str, port: int, address: str = "127.0.0.1") -> dict[str, Any]:
+    return {"protocol": "https", "address": address, "port": port, "uri": uri, "local": True}
+
+
+def plex_direct(port: int) -> str:
+    return f"https://127-0-0-1.{PLEX_DIRECT_HASH}.plex.direct:{port}"
+
+
 @pytest.fixture
 def plex_tv_sign_in(network: FakeNetwork, monkeypatch: pytest.MonkeyPatch) -> FakeNetwork:
     """plex.tv is the stand-in; the account owns the fake server, reachable on loopback."""
@@ -361,7 +379,13 @@ def plex_tv_sign_in(network: FakeNetwork, monkeypatch: pytest.MonkeyPatch) -> Fa
             "local": False,
             "relay": True,
         },
-        {"protocol": "http", "address": "127.0.0.1", "port": 0, "uri": network.plex.url, "local": True},
+        {
+            "protocol": "http",
+            "address": "127.0.0.1",
+            "port": network.plex.server.port,
+            "uri": network.plex.url,
+            "local": True,
+        },
     ]
     network.plex_tv.state.resources.append(
         {"name": "A phone", "clientIdentifier": "phone", "provides": "player", "connections": []}
@@ -369,10 +393,29 @@ def plex_tv_sign_in(network: FakeNetwork, monkeypatch: pytest.MonkeyPatch) -> Fa
     return network
 
 
-async def test_sign_in_with_plex_fills_url_and_token(
-    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork
-) -> None:
-    network = plex_tv_sign_in
+@pytest.fixture(params=[NXDOMAIN, 0], ids=["nxdomain", "no_address"])
+async def rebind_protection(
+    request: pytest.FixtureRequest, plex_tv_sign_in: FakeNetwork, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[FakeDns]:
+    """Home Assistant's name server refuses plex.direct names that lead into the LAN.
+
+    Fritz!Box and dnsmasq (Pi-hole) answer "no such name", Unbound's ``private-address``
+    answers without the address. The flow's session asks this loopback name server with
+    aiohttp's real resolver (c-ares), as Home Assistant's does: the test harness's own
+    resolver fails every lookup with a RuntimeError no real resolver raises.
+    """
+    dns = await FakeDns(request.param).start()
+    session = resolving_with(dns)
+    monkeypatch.setattr(
+        "custom_components.plex_remote_doctor.config_flow.async_get_clientsession", lambda hass: session
+    )
+    yield dns
+    await session.close()
+    await dns.stop()
+
+
+async def signed_in(hass: HomeAssistant, network: FakeNetwork) -> Any:
+    """Start "Sign in with Plex", link the PIN on (fake) app.plex.tv; the server list."""
     result: Any = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["menu_options"] == ["plex_sign_in", "manual"]
     result = await hass.config_entries.flow.async_configure(
@@ -386,6 +429,14 @@ async def test_sign_in_with_plex_fills_url_and_token(
     await hass.async_block_till_done()
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
     assert result["step_id"] == "pick_server"
+    return result
+
+
+async def test_sign_in_with_plex_fills_url_and_token(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork
+) -> None:
+    network = plex_tv_sign_in
+    result: Any = await signed_in(hass, network)
     selector = next(iter(result["data_schema"].schema.values()))
     assert [option["value"] for option in selector.config["options"]] == [
         network.plex.state.machine_identifier
@@ -394,11 +445,129 @@ async def test_sign_in_with_plex_fills_url_and_token(
         result["flow_id"], {"server": network.plex.state.machine_identifier}
     )
     assert result["step_id"] == "router"
+    assert result["description_placeholders"]["url"] == network.plex.url  # the form says which URL
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["url"] == network.plex.url  # the LAN connection, not the public or relay one
     assert result["data"]["token"] == network.plex.state.token  # the server's own access token
     await hass.async_block_till_done()
+
+
+async def test_sign_in_falls_back_to_the_address_when_plex_direct_does_not_resolve(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork, rebind_protection: FakeDns
+) -> None:
+    """DNS-rebind protection: the plex.direct name fails, ``http://address:port`` answers."""
+    network = plex_tv_sign_in
+    port = network.plex.server.port
+    network.plex_tv.state.resources[0]["connections"][2] = local_connection(plex_direct(port), port)
+    result: Any = await signed_in(hass, network)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"server": network.plex.state.machine_identifier}
+    )
+    assert result["step_id"] == "router"
+    assert result["description_placeholders"]["url"] == f"http://127.0.0.1:{port}"
+    assert rebind_protection.queries >= 1  # the plex.direct name was asked for, and refused
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"router": "none"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["url"] == f"http://127.0.0.1:{port}"
+    await hass.async_block_till_done()
+
+
+async def test_sign_in_skips_an_address_where_another_server_answers(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork, rebind_protection: FakeDns
+) -> None:
+    """Only the server with the chosen machineIdentifier gets the token."""
+    network = plex_tv_sign_in
+    other = await another_server(network)
+    try:
+        network.plex_tv.state.resources[0]["connections"][2:] = [
+            local_connection(plex_direct(other.server.port), other.server.port),
+            local_connection(network.plex.url, network.plex.server.port),
+        ]
+        result: Any = await signed_in(hass, network)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"server": network.plex.state.machine_identifier}
+        )
+        assert result["description_placeholders"]["url"] == network.plex.url
+        assert other.state.requests == [("GET", "/identity")]  # asked who it is, never sent the token
+    finally:
+        await other.stop()
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+async def test_sign_in_when_no_address_answers(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork, rebind_protection: FakeDns
+) -> None:
+    network = plex_tv_sign_in
+    closed = 9  # discard: nothing listens on loopback
+    network.plex_tv.state.resources[0]["connections"][2] = local_connection(plex_direct(closed), closed)
+    result: Any = await signed_in(hass, network)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"server": network.plex.state.machine_identifier}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "server_unreachable"}
+    hass.config_entries.flow.async_abort(result["flow_id"])
+
+
+def test_candidate_urls_lan_first_name_then_address_never_relay() -> None:
+    def connection(uri: str, address: str, *, local: bool, relay: bool = False) -> PlexTvConnection:
+        return PlexTvConnection(uri=uri, address=address, port=32400, local=local, relay=relay)
+
+    server = PlexTvServer(
+        name="Plex",
+        machine_identifier="abc",
+        access_token=None,
+        connections=(
+            connection("https://203-0-113-2.h.plex.direct:32400", "203.0.113.2", local=False),
+            connection("http://203.0.113.2:32400", "203.0.113.2", local=False),
+            connection("https://192-168-1-20.h.plex.direct:32400", "192.168.1.20", local=True),
+            connection("https://203-0-113-9.h.plex.direct:8443", "203.0.113.9", local=False, relay=True),
+            connection("https://fd00--20.h.plex.direct:32400", "fd00::20", local=True),
+            connection("http://192.168.1.20:32400/", "192.168.1.20", local=True),
+        ),
+    )
+    assert server.candidate_urls() == (
+        "https://192-168-1-20.h.plex.direct:32400",
+        "http://192.168.1.20:32400",
+        "https://fd00--20.h.plex.direct:32400",
+        "http://[fd00::20]:32400",
+        # Remote last, where the router hairpins; plain http never (the token follows the URL).
+        "https://203-0-113-2.h.plex.direct:32400",
+    )
+
+
+def pin_polls() -> list[asyncio.Task[Any]]:
+    """The flow's PIN polls still running on the loop."""
+    return [
+        task
+        for task in asyncio.all_tasks()
+        if not task.done() and getattr(task.get_coro(), "__name__", "") == "_wait_for_pin"
+    ]
+
+
+@pytest.mark.parametrize("pin_delay", [0.0, 0.5], ids=["while_polling", "while_plex_tv_creates_the_pin"])
+async def test_a_closed_sign_in_stops_polling_plex_tv(
+    hass: HomeAssistant, plex_tv_sign_in: FakeNetwork, pin_delay: float
+) -> None:
+    """The user closes the form: no task keeps asking plex.tv for a PIN nobody waits for."""
+    state = plex_tv_sign_in.plex_tv.state
+    state.pin_delay = pin_delay
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    configuring = hass.async_create_task(
+        hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "plex_sign_in"})
+    )
+    await asyncio.sleep(0.2)  # polling (every 0.05 s), or plex.tv still creating the PIN
+    hass.config_entries.flow.async_abort(result["flow_id"])  # the user closes the form
+    if pin_delay:  # the step still waiting for plex.tv ends the flow it belonged to
+        assert (await configuring)["reason"] == "sign_in_cancelled"
+    else:
+        await configuring
+    await asyncio.sleep(0)  # let the cancellation land
+    checks = state.pin_checks
+    assert pin_polls() == []
+    await asyncio.sleep(0.3)
+    assert state.pin_checks == checks
 
 
 async def test_sign_in_not_finished_in_time(

@@ -51,7 +51,14 @@ from .const import (
 from .doctor.errors import DoctorAuthenticationError, DoctorConnectionError, DoctorError
 from .doctor.evidence import PlexIdentity
 from .doctor.plex import PlexServer
-from .doctor.plex_tv import DEFAULT_PLEX_TV_URL, PlexPin, PlexTv, PlexTvSignIn, sign_in_url
+from .doctor.plex_tv import (
+    DEFAULT_PLEX_TV_URL,
+    PlexPin,
+    PlexTv,
+    PlexTvSignIn,
+    find_server_url,
+    sign_in_url,
+)
 from .doctor.router import IGD_DEVICE_TYPES, RouterInfo, describe
 from .listeners import async_router_moved
 
@@ -115,6 +122,19 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         self._pin_task: asyncio.Task[str | None] | None = None
         self._sign_in_url = ""
         self._account_token: str | None = None
+        # Set once the flow manager removed this flow (finished, aborted, or closed by the user).
+        self._removed = False
+
+    @callback
+    def async_remove(self) -> None:
+        """The flow ended in any way (finished, aborted, closed by the user): stop the PIN poll.
+
+        Home Assistant also cancels the progress task it was handed; a step still waiting
+        for plex.tv to create the PIN learns here that it must not start one.
+        """
+        self._removed = True
+        if self._pin_task is not None:
+            self._pin_task.cancel()
 
     @staticmethod
     @callback
@@ -235,6 +255,9 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                 LOGGER.debug("plex.tv sign-in: %s", err)
                 return self.async_abort(reason="plex_tv_unreachable")
             self._sign_in_url = sign_in_url(pin)
+            if self._removed:
+                # Closed while plex.tv created the PIN: start no poll that nobody would cancel.
+                return self.async_abort(reason="sign_in_cancelled")
             self._pin_task = self.hass.async_create_task(self._wait_for_pin(sign_in, pin))
         if not self._pin_task.done():
             return self.async_show_progress(
@@ -274,7 +297,7 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                 for server in await PlexTv(
                     self._account_token, async_get_clientsession(self.hass), url=DEFAULT_PLEX_TV_URL
                 ).servers()
-                if server.best_url()
+                if server.candidate_urls()
             }
         except DoctorError as err:
             LOGGER.debug("plex.tv servers: %s", err)
@@ -284,12 +307,15 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None and user_input.get("server") in servers:
             server = servers[user_input["server"]]
-            url = str(server.best_url()).rstrip("/")
-            errors = await self._use_server(
-                url, server.access_token or self._account_token, True, DEFAULT_PLEX_TV_URL
-            )
-            if not errors:
-                return await self.async_step_router()
+            url = await find_server_url(async_get_clientsession(self.hass), server)
+            if url is None:
+                errors = {"base": "server_unreachable"}
+            else:
+                errors = await self._use_server(
+                    url, server.access_token or self._account_token, True, DEFAULT_PLEX_TV_URL
+                )
+                if not errors:
+                    return await self.async_step_router()
         options = [
             SelectOptionDict(value=server_id, label=server.name) for server_id, server in servers.items()
         ]
@@ -349,7 +375,9 @@ class PlexRemoteDoctorConfigFlow(ConfigFlow, domain=DOMAIN):
                 }
             ),
             errors=errors,
-            description_placeholders={"count": str(len(gateways))},
+            # The server's URL as the doctor will use it: after "Sign in with Plex" the user
+            # sees which of plex.tv's addresses answered.
+            description_placeholders={"count": str(len(gateways)), "url": self._server[CONF_URL]},
         )
 
     async def async_step_router_manual(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from ipaddress import ip_address
+import logging
 from typing import Any
 from urllib.parse import urlencode
 from xml.etree.ElementTree import Element
 
 import aiohttp
+from yarl import URL
 
+from .custom_urls import CUSTOM_URL_TIMEOUT, check_custom_url
 from .errors import DoctorResponseError
-from .evidence import PlexTvConnection, PlexTvResource, PlexTvView
+from .evidence import CustomUrlResult, PlexTvConnection, PlexTvResource, PlexTvView
 from .http import DEFAULT_TIMEOUT, request
 from .network import parse_ipv4
 from .payload import as_bool, as_port, as_text, decode, local_name
@@ -26,6 +30,8 @@ DEFAULT_PLEX_TV_URL = "https://plex.tv"
 RESOURCES_PATH = "/api/v2/resources"
 PINS_PATH = "/api/v2/pins"
 PLEX_AUTH_URL = "https://app.plex.tv/auth#?"
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,12 +52,56 @@ class PlexTvServer:
     access_token: str | None = field(repr=False)
     connections: tuple[PlexTvConnection, ...]
 
-    def best_url(self) -> str | None:
-        """The LAN connection first, then any direct one; never the relay."""
-        direct = [connection for connection in self.connections if not connection.relay]
-        local = [connection for connection in direct if connection.local]
-        chosen = (local or direct)[:1]
-        return chosen[0].uri if chosen else None
+    def candidate_urls(self) -> tuple[str, ...]:
+        """Where Home Assistant may reach the server, best first; never through the relay.
+
+        Each LAN connection as plex.tv lists it (a plex.direct https name), then the same
+        connection's plain ``http://address:port``: routers and resolvers with DNS-rebind
+        protection (Fritz!Box, Pi-hole, Unbound) refuse to resolve a plex.direct name to a
+        LAN address. Then the direct remote connections, which work where the router
+        hairpins; only https ones, since the token follows the URL chosen and must not
+        cross the internet in clear.
+        """
+        found: list[str] = []
+        for connection in self.connections:
+            if connection.local and not connection.relay:
+                found.append(connection.uri)
+                if (plain := _plain_url(connection)) is not None:
+                    found.append(plain)
+        found += (
+            connection.uri
+            for connection in self.connections
+            if not connection.local and not connection.relay and connection.uri.startswith("https://")
+        )
+        return tuple(dict.fromkeys(url.rstrip("/") for url in found))
+
+
+def _plain_url(connection: PlexTvConnection) -> str | None:
+    """``http://address:port`` of a connection whose address is an IP literal (no name to resolve)."""
+    try:
+        ip_address(connection.address)
+    except ValueError:
+        return None
+    if connection.port is None:
+        return None
+    return str(URL.build(scheme="http", host=connection.address, port=connection.port))
+
+
+async def find_server_url(
+    session: aiohttp.ClientSession, server: PlexTvServer, *, timeout: float = CUSTOM_URL_TIMEOUT
+) -> str | None:
+    """The first of the server's candidate URLs whose ``/identity`` is this server, tried in turn.
+
+    ``/identity`` needs no token: the token goes only to the URL that proved to be the
+    server. Any failure (a name that does not resolve, a refused connection, another
+    server, a certificate problem) moves on to the next URL.
+    """
+    for url in server.candidate_urls():
+        check = await check_custom_url(session, url, server.machine_identifier, timeout=timeout)
+        if check.result is CustomUrlResult.ANSWERS:
+            return url
+        _LOGGER.debug("Sign-in: %s does not lead to the server (%s %s)", url, check.result, check.detail)
+    return None
 
 
 def parse_pin(body: bytes) -> PlexPin:

@@ -78,3 +78,85 @@ async def test_short_outage_sends_nothing(
     await check(hass, setup_entry)
     await later(hass, freezer, 10)
     assert notifications == []
+
+
+def remote_access(hass: HomeAssistant) -> str:
+    state = hass.states.get("binary_sensor.living_room_plex_remote_access")
+    assert state is not None
+    return state.state
+
+
+async def goes(hass: HomeAssistant, network: FakeNetwork, entry: MockConfigEntry, scenario: str) -> str:
+    """Put the network in ``scenario``, check once; the remote access sensor's new state."""
+    network.apply(scenario)
+    await check(hass, entry)
+    return remote_access(hass)
+
+
+async def test_off_through_unavailable_notifies_once(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """on → unavailable → off: the common break (Plex restarts or moves, comes back unreachable)."""
+    assert remote_access(hass) == "on"
+    assert await goes(hass, network, setup_entry, "plex_unreachable") == "unavailable"
+    await later(hass, freezer, 1)
+    assert await goes(hass, network, setup_entry, "port_blocked") == "off"
+    await later(hass, freezer, 4)
+    assert notifications == []  # not off long enough yet
+    await later(hass, freezer, 1.5)
+    assert [call.data["title"] for call in notifications] == ["Plex remote access is broken"]
+    for _ in range(3):
+        await check(hass, setup_entry)
+        await later(hass, freezer, 10)
+    assert len(notifications) == 1
+
+
+async def test_restart_that_comes_back_working_sends_nothing(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """on → unavailable → on, even when the server stays away longer than "broken for"."""
+    assert remote_access(hass) == "on"
+    assert await goes(hass, network, setup_entry, "plex_unreachable") == "unavailable"
+    await later(hass, freezer, 6)
+    assert await goes(hass, network, setup_entry, "healthy") == "on"
+    await later(hass, freezer, 6)
+    assert notifications == []
+
+
+async def test_a_restart_during_an_outage_is_still_one_outage(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """off → unavailable → off: no second notification; back on through unavailable: "back"."""
+    assert await goes(hass, network, setup_entry, "cgnat") == "off"
+    await later(hass, freezer, 6)
+    assert len(notifications) == 1
+    for _ in range(2):  # Plex restarts twice, still behind CGNAT
+        assert await goes(hass, network, setup_entry, "plex_unreachable") == "unavailable"
+        await later(hass, freezer, 1)
+        assert await goes(hass, network, setup_entry, "cgnat") == "off"
+        await later(hass, freezer, 10)
+    assert len(notifications) == 1
+    # The provider gives a public IPv4; the server restarts onto it.
+    assert await goes(hass, network, setup_entry, "plex_unreachable") == "unavailable"
+    assert await goes(hass, network, setup_entry, "healthy") == "on"
+    assert [call.data["title"] for call in notifications] == [
+        "Plex remote access is broken",
+        "Plex remote access is back",
+    ]
+    # A later outage is a new one.
+    await later(hass, freezer, 1)
+    assert await goes(hass, network, setup_entry, "cgnat") == "off"
+    await later(hass, freezer, 6)
+    assert len(notifications) == 3

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from ipaddress import IPv4Address
 import json
 
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics
+from custom_components.plex_remote_doctor.coordinator import DoctorData
+from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics, redact_text
+from custom_components.plex_remote_doctor.doctor.diagnose import diagnose
+from custom_components.plex_remote_doctor.doctor.evidence import (
+    Cause,
+    CustomUrlCheck,
+    CustomUrlResult,
+    Evidence,
+    MappingState,
+    Missing,
+    PlexAccount,
+    PlexPrefs,
+    PlexTvConnection,
+    PlexTvResource,
+    PlexTvView,
+    PortMapping,
+    RouterState,
+    SignInState,
+)
 from simulator.network import FakeNetwork
 
 
@@ -50,3 +72,169 @@ async def test_diagnostics_of_a_healthy_server_hides_its_public_ip(
     report = await async_get_config_entry_diagnostics(hass, setup_entry)
     assert "203.0.113.2" not in json.dumps(report)
     assert report["diagnosis"]["finding"] == "ok"
+
+
+# The home's public addresses, each in every form plex.tv and Plex write it.
+PUBLIC = {
+    "198.51.100.10": ("198-51-100-10",),  # Plex's public address
+    "198.51.100.11": ("198-51-100-11",),  # a custom URL's plex.direct name
+    "198.51.100.12": (),  # the router's WAN IP
+    "198.51.100.13": (),  # in a mapping's description
+    "198.51.100.14": (),  # a mapping's remote host
+    "198.51.100.15": (),  # the public-IP service's answer
+    "198.51.100.16": (),  # in the server's name on plex.tv
+    "198.51.100.17": (),  # plex.tv's view of the public address
+    "198.51.100.18": ("198-51-100-18",),  # an earlier public IPv4, still listed by plex.tv
+    "198.51.100.19": (),  # in a missing probe's reason
+    "2001:db8:1::18": ("2001-0db8-0001-0000-0000-0000-0000-0018", "2001-db8-1--18"),  # global IPv6
+    "2001:db8:1::11": ("2001:0db8:0001:0000:0000:0000:0000:0011",),  # a custom URL
+    "2001:db8:1::20": (),  # in a missing probe's reason
+    "2001:db8:1::21": (),  # in Plex's own error message
+}
+# LAN addresses help support: they stay.
+LAN = ("192.168.1.20", "192-168-1-20", "192.168.1.1", "fd00::20")
+
+
+def every_field_filled(value: object, path: str = "evidence") -> None:
+    """Each field of each evidence dataclass holds something: a new field fails this until filled here."""
+    if is_dataclass(value) and not isinstance(value, type):
+        for item in fields(value):
+            child = getattr(value, item.name)
+            assert child not in (None, "", (), {}), f"{path}.{item.name} is empty"
+            every_field_filled(child, f"{path}.{item.name}")
+    elif isinstance(value, tuple):
+        for index, child in enumerate(value):
+            every_field_filled(child, f"{path}[{index}]")
+    elif isinstance(value, Mapping):
+        for key, child in value.items():
+            every_field_filled(child, f"{path}[{key}]")
+
+
+def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
+    def connection(uri: str, address: str, *, local: bool = False, relay: bool = False) -> PlexTvConnection:
+        return PlexTvConnection(uri=uri, address=address, port=32400, local=local, relay=relay)
+
+    return Evidence(
+        server_url_host="192-168-1-20.0123abcd.plex.direct",
+        server_url_port=32400,
+        server_url_address=IPv4Address("192.168.1.20"),
+        router_address=IPv4Address("192.168.1.1"),
+        server_reachable=True,
+        account=PlexAccount(
+            sign_in_state=SignInState.OK,
+            mapping_state=MappingState.FAILED,
+            mapping_error="unreachable",
+            mapping_error_message="owner@example.com: 2001:db8:1::21 and 198.51.100.10:41234 unreachable",
+            public_address=IPv4Address("198.51.100.10"),
+            public_port=41234,
+            private_address=IPv4Address("192.168.1.20"),
+            private_port=32400,
+            username="owner@example.com",
+            subscription_active=True,
+        ),
+        prefs=PlexPrefs(
+            publish_server=True,
+            manual_port_mapping=False,
+            manual_port=32500,
+            last_automatic_mapped_port=41234,
+            relay_enabled=True,
+            custom_connections=(
+                "https://198-51-100-11.0123abcd.plex.direct:443",
+                "https://[2001:0db8:0001:0000:0000:0000:0000:0011]:32400",
+            ),
+        ),
+        router=RouterState(
+            wan_ip=IPv4Address("198.51.100.12"),
+            connection_status="Connected",
+            port_mappings=(
+                PortMapping(
+                    external_port=41234,
+                    protocol="TCP",
+                    internal_client="192.168.1.20",
+                    internal_port=32400,
+                    enabled=True,
+                    description="Plex Media Server (198.51.100.13)",
+                    lease_duration=3600,
+                    remote_host="198.51.100.14",
+                ),
+            ),
+            service="WANIPConnection:1",
+            service_choice="default",
+        ),
+        public_ip=IPv4Address("198.51.100.15"),
+        plex_tv=PlexTvView(
+            resource=PlexTvResource(
+                client_identifier=machine_identifier,
+                name="Plex at 198.51.100.16",
+                presence=True,
+                public_address=IPv4Address("198.51.100.17"),
+                public_address_matches=False,
+                relay=True,
+                connections=(
+                    connection("https://192-168-1-20.0123abcd.plex.direct:32400", "192.168.1.20", local=True),
+                    connection("https://198-51-100-18.0123abcd.plex.direct:32400", "198.51.100.18"),
+                    connection(
+                        "https://2001-0db8-0001-0000-0000-0000-0000-0018.0123abcd.plex.direct:32400",
+                        "2001:db8:1::18",
+                    ),
+                    connection("https://2001-db8-1--18.0123abcd.plex.direct:32400", "2001:db8:1::18"),
+                    connection("https://fd00--20.0123abcd.plex.direct:32400", "fd00::20", local=True),
+                    connection(
+                        "https://198-51-100-10.0123abcd.plex.direct:8443", "198.51.100.10", relay=True
+                    ),
+                ),
+            )
+        ),
+        custom_urls=(
+            CustomUrlCheck(
+                url="https://198-51-100-11.0123abcd.plex.direct:443",
+                result=CustomUrlResult.TLS_INVALID,
+                detail="certificate is not valid for '198.51.100.11'",
+            ),
+            CustomUrlCheck(
+                url="https://[2001:0db8:0001:0000:0000:0000:0000:0011]:32400",
+                result=CustomUrlResult.TIMEOUT,
+                detail="no answer from [2001:db8:1::11]:32400 within 5 s",
+            ),
+        ),
+        missing={
+            "public_ip": Missing("public IP: 198.51.100.19 answered HTTP 503", Cause.UNREACHABLE),
+            "plex_tv": Missing("plex.tv: connection to 2001:db8:1::20 reset", Cause.UNREACHABLE),
+        },
+    )
+
+
+async def test_diagnostics_redact_every_public_address_anywhere(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    """Every evidence field full of public IPv4 and global IPv6 addresses, plain and dashed."""
+    evidence = evidence_full_of_addresses(network.plex.state.machine_identifier)
+    every_field_filled(evidence)
+    coordinator = setup_entry.runtime_data
+    coordinator.data = DoctorData(evidence=evidence, diagnosis=diagnose(evidence))
+    text = json.dumps(await async_get_config_entry_diagnostics(hass, setup_entry))
+    for address, other_forms in PUBLIC.items():
+        for form in (address, *other_forms):
+            assert form.lower() not in text.lower(), form
+    assert "owner@example.com" not in text
+    assert network.plex.state.token not in text
+    for address in LAN:
+        assert address in text, address
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("http://[2001:db8::1]:32400", "http://[**REDACTED**]:32400"),
+        ("2001:db8::1:32400 answered.", "**REDACTED**:32400 answered."),
+        ("::ffff:203.0.113.2 and ::ffff:192.168.1.2", "**REDACTED** and ::ffff:192.168.1.2"),
+        ("https://203-0-113-2.ab12.plex.direct:8443", "https://**REDACTED**.ab12.plex.direct:8443"),
+        ("https://2001-DB8--7.ab12.plex.direct", "https://**REDACTED**.ab12.plex.direct"),
+        # What is not a public address stays as it is.
+        ("Plex 1.41.3.9314-a0bfb8370 at 2026-12-02T21:38:43.618664+00:00", None),
+        ("aa:bb:cc:dd:ee:ff uuid:fake-sid-1 550e8400-e29b-41d4-a716-446655440000", None),
+        ("100.64.10.2 192.0.0.2 fe80::1 fd00::20 127.0.0.1 10-0-2-123.ab12.plex.direct", None),
+    ],
+)
+def test_redact_text_finds_addresses_in_any_form(text: str, shown: str | None) -> None:
+    assert redact_text(text) == (shown or text)

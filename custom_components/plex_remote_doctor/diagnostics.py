@@ -1,7 +1,12 @@
 """Diagnostics download: what the doctor measured and concluded, secrets removed.
 
-The token, every public IP (also inside plex.direct host names, where it is written
-with dashes) and the account's e-mail never leave Home Assistant in this file.
+The token, every public IPv4 and global IPv6 address and the account's e-mail never
+leave Home Assistant in this file. Addresses are found by scanning every string of the
+report, not by field: plex.tv lists the home's global IPv6 and earlier IPv4 addresses
+among its connections, and addresses turn up in URLs, error reasons and router tables.
+Plex's plex.direct names carry the address with dashes (``203-0-113-2.<hash>.plex.direct``,
+each IPv6 colon a dash), so dashed forms count too. LAN, CGNAT and other non-public
+addresses stay: they are what support needs to read the report.
 """
 
 from __future__ import annotations
@@ -9,7 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
+import re
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
@@ -17,24 +23,50 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .coordinator import PlexRemoteDoctorConfigEntry
-from .doctor.evidence import Evidence
 from .doctor.network import is_public
 
 TO_REDACT = {CONF_TOKEN, "username", "authToken", "accessToken", "email"}
 
+# Candidates only: each match is parsed by ipaddress and redacted only when public.
+# IPv4 in dots, not inside a longer dotted number (a version such as 1.41.3.9314).
+_IPV4 = re.compile(r"(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9]|\.\d)")
+# IPv6 with colons (at least two), possibly with an IPv4 tail or a ":port" after it.
+_IPV6 = re.compile(r"(?<![0-9A-Za-z:.])[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
+# A whole run of hex digits and dashes: a dashed IPv4 or IPv6 ("--" for "::").
+_DASHED = re.compile(r"(?<![0-9A-Za-z-])[0-9A-Fa-f]+(?:-[0-9A-Fa-f]*)+(?![0-9A-Za-z-])")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
-def _public_addresses(evidence: Evidence) -> set[str]:
-    found: set[IPv4Address] = set()
-    if evidence.public_ip is not None:
-        found.add(evidence.public_ip)
-    if evidence.account is not None and evidence.account.public_address is not None:
-        found.add(evidence.account.public_address)
-    if evidence.router is not None and evidence.router.wan_ip is not None:
-        found.add(evidence.router.wan_ip)
-    resource = evidence.plex_tv.resource if evidence.plex_tv is not None else None
-    if resource is not None and resource.public_address is not None:
-        found.add(resource.public_address)
-    return {str(address) for address in found if is_public(address)}
+
+def _public(text: str) -> bool:
+    try:
+        return is_public(ip_address(text))
+    except ValueError:
+        return False
+
+
+def _redact_ipv6(match: re.Match[str]) -> str:
+    token = match.group()
+    # The literal itself, or without a trailing full stop, or without a ":port" after it
+    # (only digits: "::ffff:192.168.1.2" is one address, not "::ffff" and a port).
+    head, _, port = token.rpartition(":")
+    candidates = (token, token.rstrip("."), head if port.isdigit() else "")
+    for address in candidates:
+        if _public(address):
+            return REDACTED + token[len(address) :]
+    return token
+
+
+def _redact_dashed(match: re.Match[str]) -> str:
+    token = match.group()
+    return REDACTED if _public(token.replace("-", ".")) or _public(token.replace("-", ":")) else token
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every public IPv4, global IPv6 (also dashed) and e-mail address redacted."""
+    text = _EMAIL.sub(REDACTED, text)
+    text = _IPV6.sub(_redact_ipv6, text)
+    text = _DASHED.sub(_redact_dashed, text)
+    return _IPV4.sub(lambda match: REDACTED if _public(match.group()) else match.group(), text)
 
 
 def _plain(value: Any) -> Any:
@@ -54,14 +86,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _scrub(value: Any, secrets: set[str]) -> Any:
+def _scrub(value: Any, token: str) -> Any:
+    """Every string of the report, keys included, without the token or what ``redact_text`` removes."""
     if isinstance(value, dict):
-        return {key: _scrub(item, secrets) for key, item in value.items()}
+        return {_scrub(key, token): _scrub(item, token) for key, item in value.items()}
     if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
+        return [_scrub(item, token) for item in value]
     if isinstance(value, str):
-        for secret in secrets:
-            value = value.replace(secret, REDACTED).replace(secret.replace(".", "-"), REDACTED)
+        return redact_text(value.replace(token, REDACTED))
     return value
 
 
@@ -72,10 +104,15 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data
     data = coordinator.data
     if not data.checked:  # Home Assistant is still starting: no check yet
-        return {
-            "entry": async_redact_data({"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT)
-        }
-    secrets = _public_addresses(data.evidence) | {entry.data[CONF_TOKEN]}
+        entry_only: dict[str, Any] = _scrub(
+            {
+                "entry": async_redact_data(
+                    {"data": dict(entry.data), "options": dict(entry.options)}, TO_REDACT
+                )
+            },
+            entry.data[CONF_TOKEN],
+        )
+        return entry_only
     report = {
         "entry": {"data": dict(entry.data), "options": dict(entry.options), "title": entry.title},
         "last_check_succeeded": coordinator.last_update_success,
@@ -100,5 +137,5 @@ async def async_get_config_entry_diagnostics(
         },
         "issues_raised": sorted(str(key) for key in coordinator.issues.raised),
     }
-    redacted: dict[str, Any] = _scrub(async_redact_data(report, TO_REDACT), secrets)
+    redacted: dict[str, Any] = _scrub(async_redact_data(report, TO_REDACT), entry.data[CONF_TOKEN])
     return redacted

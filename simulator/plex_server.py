@@ -37,6 +37,19 @@ class PlexState:
     # Close each notification websocket this many seconds after accepting it (0: at
     # once, as a proxy without websocket support or a server shutting down does).
     websocket_close_after: float | None = None
+    # Streams playing now: dicts of remote_stream()'s shape.
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    # The root document's myPlexSubscription (None: an older server that leaves it out).
+    root_plex_pass: bool | None = True
+    # The server's global IPv6 address, when it has one (plex.tv then lists it).
+    ipv6_address: str | None = None
+
+
+def remote_stream(
+    address: str = "198.51.100.23", *, relayed: bool = False, local: bool = False
+) -> dict[str, Any]:
+    """One stream as /status/sessions shows its player: a phone on 4G by default."""
+    return {"address": address, "local": local, "relayed": relayed, "state": "playing"}
 
 
 def healthy_account(
@@ -54,6 +67,7 @@ def healthy_account(
         "privateAddress": lan_ip,
         "privatePort": 32400,
         "subscriptionActive": "1",
+        "subscriptionState": "Active",
     }
 
 
@@ -64,6 +78,7 @@ def default_prefs() -> dict[str, Any]:
         "ManualPortMappingPort": 32400,
         "LastAutomaticMappedPort": 41234,
         "RelayEnabled": True,
+        "EnableIPv6": False,
         "customConnections": "",
         "FriendlyName": "Living Room Plex",
     }
@@ -88,6 +103,7 @@ class FakePlexServer:
         app.router.add_put("/:/prefs", self._set_prefs)
         app.router.add_put("/myplex/refreshReachability", self._refresh)
         app.router.add_get("/:/websockets/notifications", self._notifications)
+        app.router.add_get("/status/sessions", self._sessions)
         self.websockets: set[web.WebSocketResponse] = set()
         self.websocket_connections = 0  # accepted, ever
         self.server = LoopbackServer(app, port)
@@ -179,7 +195,8 @@ class FakePlexServer:
                 "machineIdentifier": s.machine_identifier,
                 "version": s.version,
                 "myPlexMappingState": s.account.get("mappingState", "unknown"),
-            },
+            }
+            | ({} if s.root_plex_pass is None else {"myPlexSubscription": s.root_plex_pass}),
         )
 
     async def _account(self, request: web.Request) -> web.Response:
@@ -194,6 +211,39 @@ class FakePlexServer:
         )
         return web.Response(
             text=f'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="{len(settings)}">{rows}</MediaContainer>',
+            content_type="text/xml",
+        )
+
+    async def _sessions(self, request: web.Request) -> web.Response:
+        streams = self.state.sessions
+        items: list[dict[str, Any]] = [
+            {
+                "type": "movie",
+                "title": f"Movie {number}",
+                "Player": {
+                    "address": stream["address"],
+                    "local": stream["local"],
+                    "relayed": stream["relayed"],
+                    "state": stream["state"],
+                },
+                "Session": {"id": f"session-{number}", "location": "lan" if stream["local"] else "wan"},
+            }
+            for number, stream in enumerate(streams)
+        ]
+        if self._wants_json(request):
+            return web.json_response({"MediaContainer": {"size": len(items), "Metadata": items}})
+        videos = "".join(
+            f'<Video type="movie" title={quoteattr(item["title"])}>'
+            + "<Player "
+            + " ".join(f"{name}={quoteattr(_xml_value(value))}" for name, value in item["Player"].items())
+            + "/>"
+            + "<Session "
+            + " ".join(f"{name}={quoteattr(str(value))}" for name, value in item["Session"].items())
+            + "/></Video>"
+            for item in items
+        )
+        return web.Response(
+            text=f'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="{len(items)}">{videos}</MediaContainer>',
             content_type="text/xml",
         )
 

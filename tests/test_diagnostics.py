@@ -23,6 +23,8 @@ from custom_components.plex_remote_doctor.doctor.evidence import (
     Missing,
     PlexAccount,
     PlexPrefs,
+    PlexSession,
+    PlexStreams,
     PlexTvConnection,
     PlexTvResource,
     PlexTvView,
@@ -90,6 +92,8 @@ PUBLIC = {
     "2001:db8:1::11": ("2001:0db8:0001:0000:0000:0000:0000:0011",),  # a custom URL
     "2001:db8:1::20": (),  # in a missing probe's reason
     "2001:db8:1::21": (),  # in Plex's own error message
+    "198.51.100.21": (),  # a remote viewer's address
+    "2001:db8:1::22": (),  # a remote viewer's IPv6 address
 }
 # LAN addresses help support: they stay.
 LAN = ("192.168.1.20", "192-168-1-20", "192.168.1.1", "fd00::20")
@@ -131,6 +135,7 @@ def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
             private_port=32400,
             username="owner@example.com",
             subscription_active=True,
+            subscription_state="Active",
         ),
         prefs=PlexPrefs(
             publish_server=True,
@@ -138,6 +143,7 @@ def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
             manual_port=32500,
             last_automatic_mapped_port=41234,
             relay_enabled=True,
+            ipv6_enabled=True,
             custom_connections=(
                 "https://198-51-100-11.0123abcd.plex.direct:443",
                 "https://[2001:0db8:0001:0000:0000:0000:0000:0011]:32400",
@@ -197,6 +203,25 @@ def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
                 detail="no answer from [2001:db8:1::11]:32400 within 5 s",
             ),
         ),
+        plex_pass=True,
+        plex_pass_source="server",
+        # Remote viewers' own public addresses are theirs, not for a support forum either.
+        streams=PlexStreams(
+            sessions=(
+                PlexSession(
+                    player_address="198.51.100.21",
+                    local=False,
+                    relayed=False,
+                    state="playing",
+                    location="wan",
+                ),
+                PlexSession(
+                    player_address="2001:db8:1::22", local=False, relayed=True, state="paused", location="wan"
+                ),
+            )
+        ),
+        shared_ages={"public_ip": 12.0, "plex_tv": 240.0},
+        plex_tv_settled=False,
         missing={
             "public_ip": Missing("public IP: 198.51.100.19 answered HTTP 503", Cause.UNREACHABLE),
             "plex_tv": Missing("plex.tv: connection to 2001:db8:1::20 reset", Cause.UNREACHABLE),

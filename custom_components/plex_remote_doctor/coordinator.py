@@ -71,6 +71,13 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
         )
         self.listeners = Listeners(hass, entry, doctor, self.async_evidence_changed)
         self._confirm_checks = int(entry.options.get(CONF_CONFIRM_CHECKS, DEFAULT_CONFIRM_CHECKS))
+        # Set by a user's action: the next check asks the shared services too.
+        self._fresh = False
+
+    async def async_check_now(self) -> None:
+        """A check the user asked for: every layer, the shared services included."""
+        self._fresh = True
+        await self.async_refresh()
 
     @callback
     def async_evidence_changed(self, source: str) -> None:
@@ -98,16 +105,18 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
                 translation_key="retry_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        await self.async_refresh()
+        await self.async_check_now()
 
     async def _async_update_data(self) -> DoctorData:
+        fresh, self._fresh = self._fresh, False
+        now = dt_util.utcnow()
         try:
-            evidence = await self.doctor.examine()
+            evidence = await self.doctor.examine(now.timestamp(), fresh=fresh)
         except DoctorAuthenticationError as err:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth") from err
         if (router := evidence.missing.get("router")) is not None and router.cause is Cause.GONE:
             self.listeners.async_router_unreachable()
-        previous, now = self.data.diagnosis, dt_util.utcnow()
+        previous = self.data.diagnosis
         diagnosis = diagnose(evidence, previous, now)
         if (status := diagnosis.status, finding := diagnosis.finding) != (previous.status, previous.finding):
             LOGGER.info("%s: remote access %s, diagnosis %s", self.config_entry.title, status, finding)

@@ -134,6 +134,8 @@ async def async_get_config_entry_diagnostics(
             # Whose traffic leaves another way than the router's WAN (a VPN, a second WAN).
             "egress_differs": _plain(data.diagnosis.egress_differs),
             "waiting_since": _plain(data.diagnosis.waiting_since),
+            # A direct stream to a player on the internet proves remote access works now.
+            "remote_stream_proof": data.diagnosis.remote_stream_proof,
         },
         "issues_raised": sorted(str(key) for key in coordinator.issues.raised),
     }

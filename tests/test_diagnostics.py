@@ -7,12 +7,13 @@ from dataclasses import fields, is_dataclass
 from ipaddress import IPv4Address
 import json
 
+from homeassistant.components.diagnostics import REDACTED as HA_REDACTED
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.coordinator import DoctorData
-from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics, redact_text
+from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics
 from custom_components.plex_remote_doctor.doctor.diagnose import diagnose
 from custom_components.plex_remote_doctor.doctor.evidence import (
     Cause,
@@ -30,6 +31,7 @@ from custom_components.plex_remote_doctor.doctor.evidence import (
     RouterState,
     SignInState,
 )
+from custom_components.plex_remote_doctor.doctor.redact import REDACTED, redact_text
 from simulator.network import FakeNetwork
 
 
@@ -238,3 +240,8 @@ async def test_diagnostics_redact_every_public_address_anywhere(
 )
 def test_redact_text_finds_addresses_in_any_form(text: str, shown: str | None) -> None:
     assert redact_text(text) == (shown or text)
+
+
+def test_the_library_redacts_with_home_assistants_marker() -> None:
+    """doctor/ never imports Home Assistant, so it spells the marker itself: the same one."""
+    assert REDACTED == HA_REDACTED

@@ -1,4 +1,4 @@
-"""Diagnostics download: what the doctor measured and concluded, secrets removed.
+"""Diagnostics download: what the doctor measured and concluded, Plex's own log lines, secrets removed.
 
 The token, every public IPv4 and global IPv6 address and the account's e-mail never
 leave Home Assistant in this file. Addresses are found by scanning every string of the
@@ -22,9 +22,13 @@ from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
 from .coordinator import PlexRemoteDoctorConfigEntry
+from .doctor.plex_logs import KEEP_LINES, MAX_BUNDLE_BYTES, MAX_LOG_BYTES, SERVER_LOG, LogExcerpt
 from .doctor.redact import redact_text
 
 TO_REDACT = {CONF_TOKEN, "username", "authToken", "accessToken", "email"}
+
+# The download waits for Plex to zip its logs; past this the report has a reason instead.
+PLEX_LOG_TIMEOUT = 15.0
 
 
 def _plain(value: Any) -> Any:
@@ -53,6 +57,17 @@ def _scrub(value: Any, token: str) -> Any:
     if isinstance(value, str):
         return redact_text(value.replace(token, REDACTED))
     return value
+
+
+def _plex_log(excerpt: LogExcerpt) -> dict[str, Any]:
+    """Plex's own remote-access lines (already redacted by the doctor), or why there are none."""
+    return {
+        "source": f"{SERVER_LOG} in GET /diagnostics/logs, read when this file was made",
+        "lines": list(excerpt.lines),
+        "truncated": excerpt.truncated,
+        "reason": excerpt.reason,
+        "caps": {"bundle_bytes": MAX_BUNDLE_BYTES, "log_bytes": MAX_LOG_BYTES, "lines": KEEP_LINES},
+    }
 
 
 async def async_get_config_entry_diagnostics(
@@ -95,5 +110,7 @@ async def async_get_config_entry_diagnostics(
         },
         "issues_raised": sorted(str(key) for key in coordinator.issues.raised),
     }
+    # Fetched now, on the user's request: the log bundle is never read while polling.
+    report["plex_log"] = _plex_log(await coordinator.doctor.plex_log(timeout=PLEX_LOG_TIMEOUT))
     redacted: dict[str, Any] = _scrub(async_redact_data(report, TO_REDACT), entry.data[CONF_TOKEN])
     return redacted

@@ -21,14 +21,12 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
+from .const import PLEX_LOG_TIMEOUT
 from .coordinator import PlexRemoteDoctorConfigEntry
 from .doctor.plex_logs import KEEP_LINES, MAX_BUNDLE_BYTES, MAX_LOG_BYTES, SERVER_LOG, LogExcerpt
 from .doctor.redact import redact_text
 
 TO_REDACT = {CONF_TOKEN, "username", "authToken", "accessToken", "email"}
-
-# The download waits for Plex to zip its logs; past this the report has a reason instead.
-PLEX_LOG_TIMEOUT = 15.0
 
 
 def _plain(value: Any) -> Any:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import io
 import re
+import struct
 import threading
 import time
 from typing import Any
 import zipfile
 
 import aiohttp
+from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.plex_remote_doctor.doctor import plex_logs
@@ -228,6 +230,26 @@ def test_too_many_members_are_not_listed() -> None:
         read_excerpt(bundle(members))
 
 
+def zip64(buffer: io.BytesIO, members: int | None = None) -> io.BytesIO:
+    """The same zip ended as ZIP64 writers end it: the counts in the ZIP64 record, 0xFFFF in the old one."""
+    data = buffer.getvalue()
+    end = data.rfind(b"PK\x05\x06")
+    (count, size, offset) = struct.unpack_from("<HII", data, end + 10)
+    record64 = struct.pack(
+        "<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, count, members or count, size, offset
+    )
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, end, 1)
+    old = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return io.BytesIO(data[:end] + record64 + locator + old)
+
+
+def test_a_zip64_bundle_is_counted_by_its_zip64_record() -> None:
+    logs = server_log("NAT: Initialized UPnP, result: IGD is connected")
+    assert read_excerpt(zip64(logs)).lines == (f"{STAMP}NAT: Initialized UPnP, result: IGD is connected",)
+    with pytest.raises(PlexLogError, match="lists 20000 members"):
+        read_excerpt(zip64(logs, members=20_000))
+
+
 def test_an_overlong_line_keeps_its_head() -> None:
     long_line = f"{STAMP}MyPlex: mapping state set to 'Mapped - Publishing' {'x' * 100_000}"
     text = f"{long_line}\n{STAMP}NAT: after the long line\n"
@@ -367,3 +389,32 @@ async def test_polling_never_asks_for_the_log(session: aiohttp.ClientSession, ne
     for _ in range(3):
         await checker.examine()
     assert not [path for _, path in net.plex.state.requests if path == "/diagnostics/logs"]
+
+
+# --- fuzzing (``-k fuzz``): damaged bundles are a reason, never another exception ----------
+
+VALID = server_log(*KEPT_MESSAGES, *DROPPED_MESSAGES).getvalue()
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255)), max_size=8),
+    st.integers(0, len(VALID)),
+)
+def test_fuzz_damaged_bundles(damage: list[tuple[int, int]], length: int) -> None:
+    data = bytearray(VALID)
+    for position, value in damage:
+        data[position] = value
+    try:
+        excerpt = read_excerpt(io.BytesIO(bytes(data[:length])))
+    except PlexLogError:
+        return
+    assert len(excerpt.lines) <= KEEP_LINES
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=120), max_size=20))
+def test_fuzz_no_public_address_survives(words: list[str]) -> None:
+    messages = [f"NAT: {word} 198.51.100.9 {word} [2001:db8::9]:32400 X-Plex-Token={word}x" for word in words]
+    excerpt = read_excerpt(server_log(*messages))
+    for line in excerpt.lines:
+        assert "198.51.100.9" not in line
+        assert "2001:db8::9" not in line

@@ -10,6 +10,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from .loopback import LoopbackServer
+from .plex_logs import PlexLog
 
 TOKEN = "fake-plex-token-9f8e7d6c"  # noqa: S105 - the fakes' token, asserted absent from logs
 
@@ -32,6 +33,8 @@ class PlexState:
     delay: float = 0.0
     # Answer these paths with this text verbatim (malformed bodies).
     raw_bodies: dict[str, str] = field(default_factory=dict)
+    # Plex Media Server.log and what GET /diagnostics/logs serves (a real, huge or malformed zip).
+    log: PlexLog = field(default_factory=PlexLog)
     requests: list[tuple[str, str]] = field(default_factory=list)
     refresh_reachability_calls: int = 0
     # Close each notification websocket this many seconds after accepting it (0: at
@@ -91,7 +94,7 @@ def _xml_value(value: Any) -> str:
 
 
 class FakePlexServer:
-    """Serves /identity, /, /myplex/account, /:/prefs and the two PUTs."""
+    """Serves /identity, /, /myplex/account, /:/prefs, the two PUTs and the log bundle."""
 
     def __init__(self, state: PlexState | None = None, port: int = 0) -> None:
         self.state = state or PlexState(account=healthy_account(), prefs=default_prefs())
@@ -102,6 +105,7 @@ class FakePlexServer:
         app.router.add_get("/:/prefs", self._prefs)
         app.router.add_put("/:/prefs", self._set_prefs)
         app.router.add_put("/myplex/refreshReachability", self._refresh)
+        app.router.add_get("/diagnostics/logs", self._log_bundle)
         app.router.add_get("/:/websockets/notifications", self._notifications)
         app.router.add_get("/status/sessions", self._sessions)
         self.websockets: set[web.WebSocketResponse] = set()
@@ -149,6 +153,9 @@ class FakePlexServer:
         finally:
             self.websockets.discard(websocket)
         return websocket
+
+    async def _log_bundle(self, request: web.Request) -> web.StreamResponse:
+        return await self.state.log.serve(request, self.state.account)
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -248,11 +255,14 @@ class FakePlexServer:
         )
 
     async def _set_prefs(self, request: web.Request) -> web.Response:
+        before = dict(self.state.prefs)
         for name, value in request.query.items():
             current = self.state.prefs.get(name)
             self.state.prefs[name] = value in ("1", "true") if isinstance(current, bool) else value
+        self.state.log.prefs_changed(before, self.state.prefs, self.state.account)
         return web.Response(status=200)
 
     async def _refresh(self, request: web.Request) -> web.Response:
         self.state.refresh_reachability_calls += 1
+        self.state.log.reachability_requested(self.state.account, self.state.refresh_reachability_calls)
         return web.Response(status=200)

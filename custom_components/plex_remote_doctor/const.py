@@ -29,6 +29,9 @@ MAX_CONFIRM_CHECKS: Final = 10
 # Checks asked for by events are at least this far apart.
 EVENT_DEBOUNCE_SECONDS: Final = 2.0
 
+# A diagnostics download or a fix flow waits this long for Plex to zip its logs.
+PLEX_LOG_TIMEOUT: Final = 15.0
+
 # Seconds between attempts to get router events back (subscribing, renewing) after a
 # failure; the renewal itself follows the time the router granted.
 ROUTER_EVENTS_RETRY: Final = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0)

@@ -44,6 +44,7 @@ from .plex import (
     PREF_PUBLISH_SERVER,
     PlexServer,
 )
+from .plex_logs import LOG_TIMEOUT, LogExcerpt, log_excerpt
 from .plex_tv import DEFAULT_PLEX_TV_URL, PlexTv
 from .public_ip import DEFAULT_PUBLIC_IP_URLS, public_ipv4
 from .router import Router
@@ -353,6 +354,15 @@ class Doctor:
     async def use_manual_port(self, port: int) -> None:
         """Switch Plex to manual port mapping on ``port`` (the caller never offers 32400)."""
         await self.plex.set_prefs({PREF_MANUAL_PORT_MAPPING_MODE: True, PREF_MANUAL_PORT_MAPPING_PORT: port})
+
+    async def plex_log(self, *, timeout: float = LOG_TIMEOUT) -> LogExcerpt:
+        """Plex's own remote-access log lines, read now: only on a user's action (a big download)."""
+        excerpt = await log_excerpt(
+            self._session, self._server_url, self._token, verify_ssl=self._verify_ssl, timeout=timeout
+        )
+        if excerpt.reason is not None:
+            _LOGGER.info("%s: Plex's log: %s", self.name, excerpt.reason)
+        return excerpt
 
     # --- where changes are announced ------------------------------------------------------
 

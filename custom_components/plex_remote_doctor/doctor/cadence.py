@@ -51,6 +51,11 @@ class LocalChanges:
             self.changed_at = now
         return changed
 
+    def shift(self, seconds: float) -> None:
+        """Move the remembered time with a clock that was set back."""
+        if self.changed_at is not None:
+            self.changed_at += seconds
+
 
 @dataclass(slots=True)
 class SharedReading[T]:
@@ -59,6 +64,7 @@ class SharedReading[T]:
     interval: float = SHARED_INTERVAL
     value: T | None = None
     missing: Missing | None = None  # the last failure that left no value
+    last_failure: Missing | None = None  # the last ask's failure, also when a value was kept
     read_at: float | None = None  # when ``value`` was read
     asked_at: float | None = None
 
@@ -82,8 +88,9 @@ class SharedReading[T]:
         """Keep an answer; a failure keeps the last one only while it still fits the home."""
         self.asked_at = now
         if not isinstance(reading, Missing):
-            self.value, self.missing, self.read_at = reading, None, now
+            self.value, self.missing, self.read_at, self.last_failure = reading, None, now, None
             return
+        self.last_failure = reading
         read_at = self.read_at
         still_fits = (
             read_at is not None
@@ -92,6 +99,19 @@ class SharedReading[T]:
         )
         if not still_fits:
             self.value, self.read_at, self.missing = None, None, reading
+
+    def expire(self, changed_at: float | None) -> None:
+        """The home changed after the kept value was read, and the last ask failed: drop it."""
+        read_at, failure = self.read_at, self.last_failure
+        if failure is not None and read_at is not None and changed_at is not None and changed_at > read_at:
+            self.value, self.read_at, self.missing = None, None, failure
+
+    def shift(self, seconds: float) -> None:
+        """Move the remembered times with a clock that was set back (ages stay as they were)."""
+        if self.read_at is not None:
+            self.read_at += seconds
+        if self.asked_at is not None:
+            self.asked_at += seconds
 
     @property
     def failure(self) -> Missing | None:

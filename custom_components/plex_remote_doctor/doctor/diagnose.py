@@ -442,12 +442,18 @@ def ipv6_facts(evidence: Evidence) -> dict[str, str]:
     return {}
 
 
-def remote_stream_proof(evidence: Evidence) -> bool:
-    """A direct stream to a player on the internet: remote access works right now.
+# Play states of a stream that is moving data now; a paused one may sit there for hours.
+_STREAMING = frozenset({"playing", "buffering"})
 
-    Only a player at a public address that is not the home's own counts: a Tailscale or
-    WireGuard viewer (100.64/10, private) or a LAN player Plex misjudges proves nothing
-    about the path from the internet.
+
+def remote_stream_proof(evidence: Evidence) -> bool:
+    """A direct stream to a player on the internet, playing now: remote access works.
+
+    Only a player at a public IPv4 address that is not the home's own counts: a Tailscale
+    or WireGuard viewer (100.64/10, private), a LAN player Plex misjudges (hairpinned
+    through the home's own address, also written ``::ffff:a.b.c.d``) and an IPv6 player
+    (IPv6 needs no NAT: it says nothing of the IPv4 path the findings are about) prove
+    nothing.
     """
     streams = evidence.streams
     if streams is None:
@@ -456,15 +462,25 @@ def remote_stream_proof(evidence: Evidence) -> bool:
     if (wan_ip := _public_wan_ip(evidence)) is not None:
         home.add(wan_ip)
     for session in streams.sessions:
-        if not session.remote or session.relayed is not False or session.player_address is None:
+        if not session.remote or session.relayed is not False or session.state not in _STREAMING:
             continue
-        try:
-            player = ip_address(session.player_address)
-        except ValueError:
-            continue
-        if classify(player) is AddressClass.PUBLIC and player not in home:
+        player = _player_ipv4(session.player_address)
+        if player is not None and classify(player) is AddressClass.PUBLIC and player not in home:
             return True
     return False
+
+
+def _player_ipv4(address: str | None) -> IPv4Address | None:
+    """A player's address as IPv4, also from its IPv4-mapped IPv6 form; None for IPv6 or junk."""
+    if address is None:
+        return None
+    try:
+        parsed = ip_address(address.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(parsed, IPv6Address):
+        return parsed.ipv4_mapped
+    return parsed
 
 
 # --- raw network facts (what the binary sensors report, whatever the status) -------
@@ -774,6 +790,11 @@ def _published_address_stale(evidence: Evidence) -> Outcome:
     if not published or current is None or port is None:
         return UNKNOWN
     if any(parse_ipv4(c.address) == current and c.port == port for c in published):
+        return CLEAR
+    # plex.tv lists where Plex itself says it is reached (a VPN with a forwarded port, a
+    # second WAN): not stale, the server leaves another way (plex_public_ip_mismatch's).
+    own = (account.public_address, account.public_port)
+    if own[0] is not None and any((parse_ipv4(c.address), c.port) == own for c in published):
         return CLEAR
     if not evidence.plex_tv_settled:
         return UNKNOWN  # read right after a change: Plex may not have published yet

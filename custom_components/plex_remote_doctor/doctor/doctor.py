@@ -141,6 +141,7 @@ class Doctor:
         self._public_ip: SharedReading[IPv4Address] = SharedReading()
         self._plex_tv: SharedReading[PlexTvView] = SharedReading()
         self._plex_pass: SharedReading[bool | None] = SharedReading()
+        self._last_now: float | None = None
         # Probes whose failure was already logged; logged again only once they recover.
         self._missing_logged: set[str] = set()
 
@@ -159,6 +160,7 @@ class Doctor:
         needs the user (a new token), not a diagnosis.
         """
         now = monotonic() if now is None else now
+        self._follow_clock(now)
         # Shared services already due start beside the home's own probes; one that only
         # the local evidence of this check makes due is asked once that is read.
         asked: set[str] = set()
@@ -178,6 +180,9 @@ class Doctor:
         router_read = router if isinstance(router, RouterState) else None
         if self._local.observe(_local_facts(account_read, prefs_read, router_read), now):
             _LOGGER.debug("%s: the home's own evidence changed: asking the shared services", self.name)
+            # An answer kept from before the change, after a failed ask this check, no longer fits.
+            for reading in self._shared:
+                reading.expire(self._local.changed_at)
         server_plex_pass = account_read.plex_pass if account_read else None
         if server_plex_pass is None:
             server_plex_pass = root_plex_pass
@@ -226,6 +231,23 @@ class Doctor:
             plex_tv_settled=self._plex_tv.settled(self._local.changed_at),
             missing=missing,
         )
+
+    @property
+    def _shared(self) -> tuple[SharedReading[Any], ...]:
+        return (self._public_ip, self._plex_tv, self._plex_pass)
+
+    def _follow_clock(self, now: float) -> None:
+        """A clock set back (NTP on a board without a real-time clock): move every remembered time with it.
+
+        Otherwise a change "in the future" would make every check ask the shared services.
+        """
+        last, self._last_now = self._last_now, now
+        if last is None or now >= last:
+            return
+        _LOGGER.debug("%s: the clock went back %.0f s", self.name, last - now)
+        self._local.shift(now - last)
+        for reading in self._shared:
+            reading.shift(now - last)
 
     def _shared_reads(
         self, now: float, asked: set[str], *, fresh: bool, need_plex_pass: bool = False

@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.harness import home_assistant, machine, provenance  # noqa: E402
+from bench.soak import section as soak_section, soak  # noqa: E402
 from custom_components.plex_remote_doctor.doctor import router as router_module  # noqa: E402
 from custom_components.plex_remote_doctor.doctor.router import Router  # noqa: E402
 from simulator.igd import FakeIgd, IgdState, Mapping  # noqa: E402
@@ -290,9 +291,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """results.md."""
+    """results.md: the default run's sections, and the last soak's (each with its own command)."""
     lines = ["# Plex Remote Doctor benchmarks", ""]
-    lines += default_sections(results)
+    if "latency" in results:
+        lines += default_sections(results)
+    if "soak" in results:
+        lines += soak_section(results["soak"])
     return "\n".join(lines)
 
 
@@ -374,13 +378,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--keep", action="store_true", help="keep Home Assistant's config folder and log")
     parser.add_argument("--render", action="store_true", help="only rewrite results.md from results.json")
+    parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="run only the soak (10,000 checks: about 10 minutes) and merge it into the results",
+    )
+    parser.add_argument("--soak-checks", type=int, default=10_000)
+    parser.add_argument("--soak-warmup", type=int, default=500, help="checks before the soak's first look")
+    parser.add_argument("--soak-seed", type=int, default=1)
+    parser.add_argument(
+        "--soak-trace", action="store_true", help="trace allocations in the soak to find what grows (slow)"
+    )
     args = parser.parse_args(argv)
     stored = args.out / "results.json"
     previous = json.loads(stored.read_text()) if stored.exists() else {}
     if args.render:
         (args.out / "results.md").write_text(markdown(previous))
         return 0
-    results = asyncio.run(run(args))
+    if args.soak:
+        results = previous | {"soak": asyncio.run(soak(args))}
+    else:
+        # The soak runs on its own (--soak): a default run keeps the last one's section.
+        results = asyncio.run(run(args)) | {key: previous[key] for key in ("soak",) if key in previous}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(markdown(results))

@@ -63,7 +63,6 @@ RENUMBERED = "203.0.113.77"
 IDLE_SECONDS = 20.0
 # Where to look, as parts of the run; objects by type at the start, 10 % and the end.
 MARKS = (0.0, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-# The first census leaves its heap behind: made at check 0 as well, it is in every look.
 DETAILED = (0.0, 0.1, 1.0)
 # With --soak-trace, allocations are traced from here to the end (slow; RSS then counts
 # tracemalloc's own memory too): where what grew was allocated.
@@ -182,12 +181,13 @@ class Soak:
             await plex.start()
 
     async def look(self, checks: int, *, objects: bool = False) -> dict[str, Any]:
-        """Home Assistant's process now: sockets, then tasks and memory, then objects by type.
+        """Home Assistant's process now: objects by type, sockets, then tasks and memory.
 
-        RSS is read before the object census: the census's list of every object makes
-        the heap grow, and glibc keeps what was freed mapped.
+        The object census comes first: its list of every object grows the heap, which
+        glibc keeps. Made at check 0 too, that is in every look's RSS alike.
         """
         hass, client = self.bench.hass, self.bench.client
+        census = await client.websocket({"type": "soak_probe/stats", "objects": True}) if objects else {}
         inet = hass.net_connections(kind="inet")
         unix = len(hass.net_connections(kind="unix"))
         fds = hass.num_fds()
@@ -218,9 +218,7 @@ class Soak:
             "issues_created": stats["issues_created"],
         }
         if objects:
-            look["objects"] = (await client.websocket({"type": "soak_probe/stats", "objects": True}))[
-                "objects"
-            ]
+            look["objects"] = census["objects"]
         return look
 
     def _peer(self, connection: Any) -> str:

@@ -387,7 +387,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--soak-warmup", type=int, default=500, help="checks before the soak's first look")
     parser.add_argument("--soak-seed", type=int, default=1)
     parser.add_argument(
-        "--soak-trace", action="store_true", help="trace allocations in the soak to find what grows (slow)"
+        "--soak-trace",
+        action="store_true",
+        help="find what grows: objects by type and traced allocations from 10 %% on (slow; inflates RSS)",
     )
     args = parser.parse_args(argv)
     stored = args.out / "results.json"

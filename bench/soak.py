@@ -426,8 +426,8 @@ def section(results: dict[str, Any]) -> list[str]:
         f"{tenth['recorder_db_mib']} to {last['recorder_db_mib']} MiB with the states the checks changed; "
         f"Home Assistant caps that cache at 16 MiB), the rest of the C heap {_change(outside_sqlite)} MiB, "
         f"Python's allocated blocks {_change(grown['python_blocks'])} ({_change(python_share)} %); the "
-        f"remaining {_change(round(grown['rss_mib'] - grown['malloc_in_use_mib'], 1))} MiB is memory the "
-        "allocators freed and kept.",
+        f"remaining {_change(round(grown['rss_mib'] - grown['malloc_in_use_mib'], 1))} MiB is in use by no "
+        "live C or Python allocation: memory the allocators freed but keep.",
         f"- Tasks of its event loop: {tenth['tasks']} at {tenth['checks']:,}, {last['tasks']} at "
         f"{last['checks']:,}, {idle['tasks']} after {settings['idle_s']:g} s idle ({spread('tasks')} at every "
         f"look from {tenth['checks']:,} on).",

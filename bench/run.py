@@ -11,13 +11,9 @@ import argparse
 import asyncio
 from collections.abc import Awaitable, Callable
 import json
-import os
 from pathlib import Path
-import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from typing import Any
 
@@ -27,14 +23,14 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.harness import home_assistant, machine, provenance  # noqa: E402
+from bench.soak import section as soak_section, soak  # noqa: E402
 from custom_components.plex_remote_doctor.doctor import router as router_module  # noqa: E402
 from custom_components.plex_remote_doctor.doctor.router import Router  # noqa: E402
-from demo.run import HomeAssistantClient, start_home_assistant, stop_home_assistant, write_config  # noqa: E402
 from simulator.igd import FakeIgd, IgdState, Mapping  # noqa: E402
-from simulator.network import LAN_IP, FakeNetwork  # noqa: E402
+from simulator.network import LAN_IP  # noqa: E402
 from simulator.plex_server import FakePlexServer, PlexState, default_prefs, healthy_account  # noqa: E402
 
-HOST = "127.0.0.1"
 REMOTE_ACCESS = "binary_sensor.living_room_plex_remote_access"
 WAN_IP = "sensor.living_room_plex_router_wan_ip"
 
@@ -163,128 +159,97 @@ async def router_poll_cost(rounds: int) -> dict[str, float]:
     return {"cpu_s_per_poll": round(cpu, 5)}
 
 
-def hass_process(pid: int) -> psutil.Process:
-    return psutil.Process(pid)
-
-
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {
-        "command": "./script/bench " + " ".join(sys.argv[1:]),
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-            "load_average": [round(value, 2) for value in os.getloadavg()],
-        },
-    }
-    config_dir = Path(tempfile.mkdtemp(prefix="prd-bench-"))
-    net = await FakeNetwork(base_port=args.fake_base_port).start()
-    write_config(config_dir, args.port)
-    log = (config_dir / "hass.log").open("ab")
-    process = await start_home_assistant(config_dir, log)
-    base = f"http://{HOST}:{args.port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            client = HomeAssistantClient(session, base)
-            await client.wait_until_up(process)
-            await client.onboard_or_login()
-            await asyncio.sleep(15)  # let start-up settle before measuring memory
-            ha = hass_process(process.pid)
-            rss_without = ha.memory_info().rss
-            setup_start = time.monotonic()
-            await client.ensure_integration(net)
-            setup_seconds = time.monotonic() - setup_start
-            await asyncio.sleep(5)
-            rss_one = ha.memory_info().rss
+    results = machine()
+    async with home_assistant(args) as bench:
+        net, client, ha = bench.net, bench.client, bench.hass
+        session, base = client.session, client.base
+        await asyncio.sleep(15)  # let start-up settle before measuring memory
+        rss_without = ha.memory_info().rss
+        setup_start = time.monotonic()
+        await client.ensure_integration(net)
+        setup_seconds = time.monotonic() - setup_start
+        await asyncio.sleep(5)
+        rss_one = ha.memory_info().rss
 
-            watcher = StateWatcher(session, base, client.token)
-            await watcher.start()
+        watcher = StateWatcher(session, base, client.token)
+        await watcher.start()
 
-            # 1. detection latency, event-driven
-            async def plex_flip(trial: int) -> str:
-                net.apply("cgnat" if trial % 2 == 0 else "healthy")
-                await net.plex.notify("reachability")
-                return "off" if trial % 2 == 0 else "on"
-
-            async def router_flip(trial: int) -> str:
-                address = "100.64.10.2" if trial % 2 == 0 else "203.0.113.2"
-                await net.igd.renumber_wan(address)
-                return address
-
-            net.apply("healthy")
-            plex_event = await latency_trials(watcher, REMOTE_ACCESS, args.trials, plex_flip, 20, 2.2)
-            net.apply("healthy")  # start the router trials from the healthy WAN address
+        # 1. detection latency, event-driven
+        async def plex_flip(trial: int) -> str:
+            net.apply("cgnat" if trial % 2 == 0 else "healthy")
             await net.plex.notify("reachability")
-            await asyncio.sleep(2.5)
-            router_event = await latency_trials(watcher, WAN_IP, args.trials, router_flip, 20, 2.2)
-            net.apply("healthy")
-            net.igd.state.external_ip = "203.0.113.2"
+            return "off" if trial % 2 == 0 else "on"
 
-            # 2. the same flip with no event: only the poll notices (30 s interval)
-            await client.set_options(public_ip_url=net.echo.url, scan_interval=30)
-            await asyncio.sleep(5)
+        async def router_flip(trial: int) -> str:
+            address = "100.64.10.2" if trial % 2 == 0 else "203.0.113.2"
+            await net.igd.renumber_wan(address)
+            return address
 
-            async def silent_flip(trial: int) -> str:
-                net.apply("cgnat" if trial % 2 == 0 else "healthy")
-                return "off" if trial % 2 == 0 else "on"
+        net.apply("healthy")
+        plex_event = await latency_trials(watcher, REMOTE_ACCESS, args.trials, plex_flip, 20, 2.2)
+        net.apply("healthy")  # start the router trials from the healthy WAN address
+        await net.plex.notify("reachability")
+        await asyncio.sleep(2.5)
+        router_event = await latency_trials(watcher, WAN_IP, args.trials, router_flip, 20, 2.2)
+        net.apply("healthy")
+        net.igd.state.external_ip = "203.0.113.2"
 
-            poll_30 = await latency_trials(watcher, REMOTE_ACCESS, args.poll_trials, silent_flip, 45, 0.0)
-            await client.set_options(public_ip_url=net.echo.url, scan_interval=300)
-            net.apply("healthy")
-            await asyncio.sleep(5)
+        # 2. the same flip with no event: only the poll notices (30 s interval)
+        await client.set_options(public_ip_url=net.echo.url, scan_interval=30)
+        await asyncio.sleep(5)
 
-            # 3. cost of one full check
-            counters = {
-                "plex": net.plex.server,
-                "router": net.igd.server,
-                "public_ip": net.echo.server,
-                "plex_tv": net.plex_tv.server,
+        async def silent_flip(trial: int) -> str:
+            net.apply("cgnat" if trial % 2 == 0 else "healthy")
+            return "off" if trial % 2 == 0 else "on"
+
+        poll_30 = await latency_trials(watcher, REMOTE_ACCESS, args.poll_trials, silent_flip, 45, 0.0)
+        await client.set_options(public_ip_url=net.echo.url, scan_interval=300)
+        net.apply("healthy")
+        await asyncio.sleep(5)
+
+        # 3. cost of one full check
+        counters = {
+            "plex": net.plex.server,
+            "router": net.igd.server,
+            "public_ip": net.echo.server,
+            "plex_tv": net.plex_tv.server,
+        }
+        before = {name: (server.requests, server.bytes_sent) for name, server in counters.items()}
+        idle_before = sum(ha.cpu_times()[:2])
+        await asyncio.sleep(args.cost_checks * 0.05)
+        idle_cpu = sum(ha.cpu_times()[:2]) - idle_before
+        cpu_before = sum(ha.cpu_times()[:2])
+        wall = []
+        for _ in range(args.cost_checks):
+            start = time.perf_counter()
+            await client.press("button.living_room_plex_run_diagnosis")
+            wall.append(time.perf_counter() - start)
+            await asyncio.sleep(0.05)
+        check_cpu = (sum(ha.cpu_times()[:2]) - cpu_before - idle_cpu) / args.cost_checks
+        per_target = {
+            name: {
+                "requests": (server.requests - before[name][0]) / args.cost_checks,
+                "bytes": round((server.bytes_sent - before[name][1]) / args.cost_checks),
             }
-            before = {name: (server.requests, server.bytes_sent) for name, server in counters.items()}
-            idle_before = sum(ha.cpu_times()[:2])
-            await asyncio.sleep(args.cost_checks * 0.05)
-            idle_cpu = sum(ha.cpu_times()[:2]) - idle_before
-            cpu_before = sum(ha.cpu_times()[:2])
-            wall = []
-            for _ in range(args.cost_checks):
-                start = time.perf_counter()
-                await client.press("button.living_room_plex_run_diagnosis")
-                wall.append(time.perf_counter() - start)
-                await asyncio.sleep(0.05)
-            check_cpu = (sum(ha.cpu_times()[:2]) - cpu_before - idle_cpu) / args.cost_checks
-            per_target = {
-                name: {
-                    "requests": (server.requests - before[name][0]) / args.cost_checks,
-                    "bytes": round((server.bytes_sent - before[name][1]) / args.cost_checks),
-                }
-                for name, server in counters.items()
-            }
-            router_poll = await router_poll_cost(args.cost_checks)
+            for name, server in counters.items()
+        }
+        router_poll = await router_poll_cost(args.cost_checks)
 
-            # 4. footprint with ten entries
-            extra_servers = []
-            for index in range(9):
-                fake = FakePlexServer(
-                    PlexState(
-                        machine_identifier=f"bench-server-{index}",
-                        friendly_name=f"Bench {index}",
-                        account=healthy_account(),
-                        prefs=default_prefs(),
-                    )
+        # 4. footprint with ten entries
+        for index in range(9):
+            fake = FakePlexServer(
+                PlexState(
+                    machine_identifier=f"bench-server-{index}",
+                    friendly_name=f"Bench {index}",
+                    account=healthy_account(),
+                    prefs=default_prefs(),
                 )
-                extra_servers.append(await fake.start())
-                await client.add_server(fake.url, fake.state.token, net)
-            await asyncio.sleep(10)
-            rss_ten = ha.memory_info().rss
-    finally:
-        await stop_home_assistant(process, 60)
-        await net.stop()
-        for fake in locals().get("extra_servers", []):
-            await fake.stop()
-        log.close()
-        if not args.keep:
-            shutil.rmtree(config_dir, ignore_errors=True)
+            )
+            bench.fakes.append(await fake.start())
+            await client.add_server(fake.url, fake.state.token, net)
+        await asyncio.sleep(10)
+        rss_ten = ha.memory_info().rss
 
     interval_default = 300
     per_day_default = check_cpu * 86400 / interval_default
@@ -326,14 +291,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def markdown(results: dict[str, Any]) -> str:
+    """results.md: the default run's sections, and the last soak's (each with its own command)."""
+    lines = ["# Plex Remote Doctor benchmarks", ""]
+    if "latency" in results:
+        lines += default_sections(results)
+    if "soak" in results:
+        lines += soak_section(results["soak"])
+    return "\n".join(lines)
+
+
+def default_sections(results: dict[str, Any]) -> list[str]:
     lat, cost, foot = results["latency"], results["cost"], results["footprint"]
     lines = [
-        "# Plex Remote Doctor benchmarks",
-        "",
-        f"Command: `{results['command'].strip()}`  ",
-        f"Machine: {results['machine']['platform']}, Python {results['machine']['python']}, "
-        f"{results['machine']['cpus']} CPUs, {results['machine']['memory_gib']} GiB, "
-        f"load {results['machine']['load_average']}. Shared and noisy: read distributions and ratios.",
+        *provenance(results),
         "",
         "## Detection latency (fake flips -> Home Assistant state change)",
         "",
@@ -394,7 +364,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{foot['config_flow_to_loaded_s']} s.",
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -408,11 +378,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--keep", action="store_true", help="keep Home Assistant's config folder and log")
     parser.add_argument("--render", action="store_true", help="only rewrite results.md from results.json")
+    parser.add_argument(
+        "--soak",
+        action="store_true",
+        help="run only the soak (10,000 checks: about 10 minutes) and merge it into the results",
+    )
+    parser.add_argument("--soak-checks", type=int, default=10_000)
+    parser.add_argument("--soak-warmup", type=int, default=500, help="checks before the soak's first look")
+    parser.add_argument("--soak-seed", type=int, default=1)
+    parser.add_argument(
+        "--soak-trace",
+        action="store_true",
+        help="find what grows: objects by type and traced allocations from 10 %% on (slow; inflates RSS)",
+    )
     args = parser.parse_args(argv)
+    stored = args.out / "results.json"
+    previous = json.loads(stored.read_text()) if stored.exists() else {}
     if args.render:
-        (args.out / "results.md").write_text(markdown(json.loads((args.out / "results.json").read_text())))
+        (args.out / "results.md").write_text(markdown(previous))
         return 0
-    results = asyncio.run(run(args))
+    if args.soak:
+        results = previous | {"soak": asyncio.run(soak(args))}
+    else:
+        # The soak runs on its own (--soak): a default run keeps the last one's section.
+        results = asyncio.run(run(args)) | {key: previous[key] for key in ("soak",) if key in previous}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "results.md").write_text(markdown(results))

@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.plex_remote_doctor.const import DOMAIN
 from custom_components.plex_remote_doctor.doctor.cadence import SHARED_INTERVAL
 from custom_components.plex_remote_doctor.doctor.evidence import Evidence, MappingState
-from simulator.igd import Mapping
+from simulator.faults import heal, network_faults
 from simulator.network import FakeNetwork
 
 from .blueprint import notify_on_broken_remote_access
@@ -109,63 +109,6 @@ def _plex_mapping(evidence: Evidence) -> bool:
     return evidence.account is not None and evidence.account.mapping_state is MappingState.WAITING
 
 
-def _plex_503(net: FakeNetwork) -> None:
-    net.plex.state.fail_status = 503
-
-
-def _plex_garbage(net: FakeNetwork) -> None:
-    net.plex.state.raw_bodies["/myplex/account"] = "<MyPlex mappingState="
-
-
-def _plex_waiting(net: FakeNetwork) -> None:
-    net.plex_says(mappingState="waiting")
-
-
-def _plex_prefs_broken(net: FakeNetwork) -> None:
-    net.plex.state.raw_bodies["/:/prefs"] = "{}"
-
-
-def _router_soap_garbage(net: FakeNetwork) -> None:
-    net.igd.state.raw_soap = "<s:Envelope"
-
-
-def _router_refuses(net: FakeNetwork) -> None:
-    net.igd.state.external_ip_error = 501
-
-
-def _router_table_refused(net: FakeNetwork) -> None:
-    net.igd.state.list_error = 606
-    net.igd.state.entry_errors = {0: 606}  # and the walk it falls back to: refused as well
-
-
-def _router_walk_timeout(net: FakeNetwork) -> None:
-    net.igd.state.list_error = 606  # walked, as on IGD v1
-    net.igd.state.entry_delays = {0: HELD_BACK}
-
-
-def _router_walk_cut_short(net: FakeNetwork) -> None:
-    """A busy router answers one entry, then 501: Plex's own mapping was the next one."""
-    net.igd.state.list_error = 606
-    net.igd.state.mappings.insert(0, Mapping(5000, "192.168.1.50", 5000))
-    net.igd.state.entry_errors = {1: 501}
-
-
-def _router_status_timeout(net: FakeNetwork) -> None:
-    net.igd.state.delays = {"GetStatusInfo": HELD_BACK}
-
-
-def _echo_500(net: FakeNetwork) -> None:
-    net.echo.state.status = 500
-
-
-def _echo_garbage(net: FakeNetwork) -> None:
-    net.echo.state.answer = "<html>captive portal</html>"
-
-
-def _plex_tv_down(net: FakeNetwork) -> None:
-    net.plex_tv.state.status = 503
-
-
 # Past any renewal (every 20 min, or half the 1800 s the fake router grants), before the
 # grant lapses: a renewal, not a subscription the router has already dropped.
 RENEWAL_DUE = timedelta(minutes=25)
@@ -214,22 +157,24 @@ async def _router_restart(home: Home) -> Proof:
     return lambda _: bool(held) and not held & set(home.network.igd.subscribers)
 
 
+NETWORK = network_faults(HELD_BACK)
+
 FAULTS: dict[str, Fault] = {
-    "plex_503": on_network(_plex_503, missing("plex")),
-    "plex_garbage": on_network(_plex_garbage, missing("plex_account")),
-    "plex_waiting": on_network(_plex_waiting, _plex_mapping),
-    "plex_prefs_broken": on_network(_plex_prefs_broken, missing("plex_prefs")),
-    "router_soap_garbage": on_network(_router_soap_garbage, missing("router")),
-    "router_refuses": on_network(_router_refuses, missing("router")),
-    "router_table_refused": on_network(_router_table_refused, _table_unknown),
-    "router_walk_timeout": on_network(_router_walk_timeout, _table_unknown),
-    "router_walk_cut_short": on_network(_router_walk_cut_short, _table_unknown),
-    "router_status_timeout": on_network(_router_status_timeout, _status_unknown),
+    "plex_503": on_network(NETWORK["plex_503"], missing("plex")),
+    "plex_garbage": on_network(NETWORK["plex_garbage"], missing("plex_account")),
+    "plex_waiting": on_network(NETWORK["plex_waiting"], _plex_mapping),
+    "plex_prefs_broken": on_network(NETWORK["plex_prefs_broken"], missing("plex_prefs")),
+    "router_soap_garbage": on_network(NETWORK["router_soap_garbage"], missing("router")),
+    "router_refuses": on_network(NETWORK["router_refuses"], missing("router")),
+    "router_table_refused": on_network(NETWORK["router_table_refused"], _table_unknown),
+    "router_walk_timeout": on_network(NETWORK["router_walk_timeout"], _table_unknown),
+    "router_walk_cut_short": on_network(NETWORK["router_walk_cut_short"], _table_unknown),
+    "router_status_timeout": on_network(NETWORK["router_status_timeout"], _status_unknown),
     "gena_renewal_refused": Fault(_gena_renewal_refused),
     "router_restart": Fault(_router_restart),
-    "echo_500": on_shared_service(_echo_500, "public_ip"),
-    "echo_garbage": on_shared_service(_echo_garbage, "public_ip"),
-    "plex_tv_down": on_shared_service(_plex_tv_down, "plex_tv"),
+    "echo_500": on_shared_service(NETWORK["echo_500"], "public_ip"),
+    "echo_garbage": on_shared_service(NETWORK["echo_garbage"], "public_ip"),
+    "plex_tv_down": on_shared_service(NETWORK["plex_tv_down"], "plex_tv"),
 }
 
 # Checks at the default interval: confirmation needs them to span 60 s of Home Assistant's clock.
@@ -253,9 +198,7 @@ async def run_checks(home: Home, *, scenario: str, checks: int, fault_rate: floa
     previous_fault = ""
     before = network.plex.state.requests.count(("GET", "/myplex/account"))
     for _ in range(checks):
-        network.apply(scenario)
-        network.plex.state.raw_bodies.clear()
-        network.igd.state.clear_faults()  # knobs the scenarios leave alone
+        heal(network, scenario)
         fault, proof = "", None
         if rng.random() < fault_rate:
             fault = rng.choice([name for name in FAULTS if name != previous_fault])

@@ -127,7 +127,7 @@ async def test_a_poll_and_an_event_never_check_at_once(
         finally:
             running -= 1
 
-    setup_entry.runtime_data.doctor.examine = counted  # type: ignore[method-assign]
+    setup_entry.runtime_data.doctor.examine = counted
     poll = hass.async_create_task(setup_entry.runtime_data.async_refresh())
     await asyncio.sleep(0.05)
     await network.plex.notify("reachability")

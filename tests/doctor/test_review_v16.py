@@ -76,7 +76,8 @@ async def test_renumbering_while_public_ip_service_fails_on_its_routine_ask(
     net.igd.state.external_ip = "203.0.113.99"  # renumbered: the router says so at once
     net.plex_says(mappingError="unreachable")  # plex.tv's test of the old address fails
     evidence = await examiner.examine(T0 + 300)  # the routine ask is due on this check
-    assert evidence.router is not None and str(evidence.router.wan_ip) == "203.0.113.99"
+    assert evidence.router is not None
+    assert str(evidence.router.wan_ip) == "203.0.113.99"
     assert evidence.public_ip is None, "a reading from before the renumbering is kept"
     diagnosis = diagnose(evidence)
     assert diagnosis.cgnat is not True
@@ -135,7 +136,8 @@ def test_plex_behind_vpn_with_a_forwarded_port_is_not_a_stale_listing() -> None:
         table=(),
     )
     diagnosis = diagnose(evidence)
-    assert diagnosis.status is not None and diagnosis.status.value == "reachable"
+    assert diagnosis.status is not None
+    assert diagnosis.status.value == "reachable"
     assert diagnosis.finding is not Finding.PUBLISHED_ADDRESS_STALE
 
 
@@ -217,4 +219,3 @@ def test_cgnat_viewer_and_private_viewer_are_no_proof() -> None:
 def test_home_public_ip_viewer_is_no_proof() -> None:
     evidence = build(**CGNAT_HOME, streams=(remote_stream("198.51.100.77"),))
     assert diagnose(evidence).finding is Finding.CGNAT
-

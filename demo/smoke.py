@@ -60,6 +60,10 @@ ENTITY_KEYS = (
     "binary_sensor.cgnat",
     "binary_sensor.double_nat",
     "binary_sensor.port_mapping",
+    "binary_sensor.plex_pass",
+    "sensor.remote_streams",
+    "sensor.relayed_streams",
+    "sensor.published_address",
     "button.retry_remote_access",
     "button.run_diagnosis",
 )

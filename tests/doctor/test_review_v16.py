@@ -10,26 +10,13 @@ from typing import Any
 import aiohttp
 
 from custom_components.plex_remote_doctor.doctor.diagnose import Finding, diagnose
-from custom_components.plex_remote_doctor.doctor.doctor import Doctor
 from custom_components.plex_remote_doctor.doctor.evidence import MappingState, PlexSession
 from simulator.network import FakeNetwork
-from simulator.plex_server import TOKEN
 
 from .scenarios import build, remote_stream
+from .test_doctor import doctor
 
 T0 = 1_800_000_000.0  # Home Assistant's clock (utcnow().timestamp()), as the coordinator passes it
-
-
-def doctor(net: FakeNetwork, session: aiohttp.ClientSession, **overrides: Any) -> Doctor:
-    options: dict[str, Any] = {
-        "server_url": net.plex.url,
-        "token": TOKEN,
-        "machine_identifier": net.plex.state.machine_identifier,
-        "router_url": net.igd.description_url,
-        "plex_tv_url": net.plex_tv.url,
-        "public_ip_urls": (net.echo.url,),
-    }
-    return Doctor(session, **(options | overrides))
 
 
 # --- cadence ------------------------------------------------------------------------------

@@ -784,15 +784,20 @@ const STYLES = `
 
   .routes { display: grid; grid-template-columns: 1fr; gap: 6px; margin-top: 10px; }
   .route {
-    display: flex; align-items: center; justify-content: center; gap: 6px; text-align: center;
-    margin: 0 calc(100% / 12); padding: 8px 10px 4px; border: 2px dashed var(--prd-color); border-top: none;
-    border-radius: 0 0 14px 14px; font-size: var(--ha-font-size-s, 13px); color: var(--primary-text-color);
+    display: flex; align-items: center; gap: 6px; font-size: var(--ha-font-size-s, 13px);
+    color: var(--primary-text-color); --prd-route-style: dashed;
   }
   .route ha-icon { --mdc-icon-size: 18px; color: var(--prd-color); flex: none; }
   .route[data-route="relay"] { --prd-color: var(--prd-warning); }
-  .route[data-route="custom"] { --prd-color: var(--prd-ok); border-style: solid; }
-  .route[data-route="ipv6"] { --prd-color: var(--primary-color); border-style: dotted; }
-
+  .route[data-route="custom"] { --prd-color: var(--prd-ok); --prd-route-style: solid; }
+  .route[data-route="ipv6"] { --prd-color: var(--primary-color); --prd-route-style: dotted; }
+  /* Wide: a bracket under the path, from the Plex server's dot to the apps' dot. */
+  @container prd (min-width: 600px) {
+    .route {
+      justify-content: center; text-align: center; margin: 0 calc(100% / 12); padding: 8px 10px 4px;
+      border: 2px var(--prd-route-style) var(--prd-color); border-top: none; border-radius: 0 0 14px 14px;
+    }
+  }
   .diagnosis {
     display: flex; align-items: center; gap: 12px; margin-top: 16px; padding: 12px 14px; border-radius: 12px;
     cursor: pointer; outline: none; border: 2px solid transparent;
@@ -803,7 +808,7 @@ const STYLES = `
   .diagnosis > ha-icon { --mdc-icon-size: 28px; color: var(--prd-color); flex: none; }
   .diagnosis .body { flex: 1; min-width: 0; }
   .finding { font-weight: 600; font-size: var(--ha-font-size-l, 16px); color: var(--primary-text-color); }
-  .where { font-weight: 400; color: var(--secondary-text-color); font-size: var(--ha-font-size-m, 14px); }
+  .where { white-space: nowrap; font-weight: 400; color: var(--secondary-text-color); font-size: var(--ha-font-size-m, 14px); }
   .action { margin-top: 2px; color: var(--primary-text-color); font-size: var(--ha-font-size-m, 14px); line-height: 1.4; }
   .go {
     flex: none; display: inline-flex; align-items: center; color: var(--primary-color); font-weight: 500;
@@ -835,10 +840,9 @@ const STYLES = `
     li.layer::before { top: 0; }
     li.layer::after { bottom: 0; }
     li.failing::after, li.after-failing::before { border-top: none; border-left: 3px dashed var(--prd-problem); }
-    .route { justify-content: flex-start; text-align: left; margin: 0; border: none; border-left: 3px dashed var(--prd-color); border-radius: 0; padding: 4px 10px; }
-    .route[data-route="custom"] { border-left-style: solid; }
-    .route[data-route="ipv6"] { border-left-style: dotted; }
-    .diagnosis { flex-wrap: wrap; }
+    .route { padding: 4px 10px; border-left: 3px var(--prd-route-style) var(--prd-color); }
+    .diagnosis { flex-wrap: wrap; row-gap: 6px; }
+    .diagnosis .body { flex: 1 1 calc(100% - 52px); }
     .go { margin-left: 40px; }
     .actions { justify-content: stretch; }
     .actions > * { flex: 1 1 auto; }

@@ -8,109 +8,28 @@ README shows. Run with ``./script/test-browser``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
-import json
-from pathlib import Path
-import shutil
-import signal
-import subprocess
-import sys
-import time
+from collections.abc import AsyncGenerator, Iterator
 from typing import Any
 
-import aiohttp
 import pytest
+
+from .harness import SCREENSHOTS, control_state, logged_in_page, running_demo, shot, switch
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "docs" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18123, 18124, 43400
-# Without the background-networking flags chromium reaches out to Google at start.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    folder = tmp_path_factory.mktemp("demo")
-    ready = folder / "ready.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "demo",
-            "--reset",
-            "--config",
-            str(folder / "config"),
-            "--port",
-            str(HA_PORT),
-            "--control-port",
-            str(CONTROL_PORT),
-            "--fake-base-port",
-            str(FAKE_BASE_PORT),
-            "--ready-file",
-            str(ready),
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(360):
-            if ready.exists() or process.poll() is not None:
-                break
-            time.sleep(0.5)
-        assert ready.exists(), f"the demo did not come up; see {folder / 'config' / 'demo-hass.log'}"
-        yield json.loads(ready.read_text())
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-async def switch(demo: dict[str, Any], scenario: str) -> None:
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{demo['control']}/scenario/{scenario}") as response,
-    ):
-        assert response.status == 200
-
-
-async def control_state(demo: dict[str, Any]) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session, session.get(f"{demo['control']}/state") as response:
-        result: dict[str, Any] = await response.json()
-        return result
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with running_demo(tmp_path_factory.mktemp("demo"), HA_PORT, CONTROL_PORT, FAKE_BASE_PORT) as urls:
+        yield urls
 
 
 @pytest.fixture
 async def page(demo: dict[str, Any], socket_enabled: None) -> AsyncGenerator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
-        page = await context.new_page()
-        await page.goto(demo["home_assistant"])
-        await page.get_by_label("Username").fill(demo["username"])
-        await page.get_by_label("Password", exact=True).fill(demo["password"])
-        await page.keyboard.press("Enter")
-        await page.wait_for_url(lambda url: "auth" not in url, timeout=30_000)
-        await page.wait_for_load_state("networkidle")
+    async with logged_in_page(demo) as page:
         yield page
-        await browser.close()
 
 
 async def press_run_diagnosis(page: Any, demo: dict[str, Any]) -> None:
@@ -119,13 +38,6 @@ async def press_run_diagnosis(page: Any, demo: dict[str, Any]) -> None:
     buttons = page.get_by_role("button", name="Press")
     await buttons.last.click()
     await asyncio.sleep(2.5)  # checks asked for by events and buttons are 2 s apart
-
-
-async def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.wait_for_load_state("networkidle")
-    await asyncio.sleep(1)  # icons are fetched after the text renders
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
 
 
 async def test_device_page_shows_each_scenario(page: Any, demo: dict[str, Any]) -> None:

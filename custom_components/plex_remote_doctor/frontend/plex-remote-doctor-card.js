@@ -95,8 +95,8 @@ const TRANSLATIONS = {
     "apps.relay": "Through Plex Relay",
     "apps.unreachable": "Cannot connect",
     "apps.disabled": "Remote access off",
-    "apps.remote_streams": "{count} remote streams",
-    "apps.relayed_streams": "{count} relayed",
+    "apps.remote_streams": "Remote streams: {count}",
+    "apps.relayed_streams": "Relayed: {count}",
     "apps.no_plex_pass": "No Plex Pass",
     "route.relay": "Plex Relay: apps stream through Plex's servers, capped at {rate}",
     "route.rate_pass": "2 Mbps (Plex Pass)",
@@ -170,8 +170,8 @@ const TRANSLATIONS = {
     "apps.relay": "Über Plex Relay",
     "apps.unreachable": "Keine Verbindung",
     "apps.disabled": "Fernzugriff aus",
-    "apps.remote_streams": "{count} entfernte Streams",
-    "apps.relayed_streams": "{count} über Relay",
+    "apps.remote_streams": "Entfernte Streams: {count}",
+    "apps.relayed_streams": "Über Relay: {count}",
     "apps.no_plex_pass": "Kein Plex Pass",
     "route.relay": "Plex Relay: Apps streamen über die Server von Plex, begrenzt auf {rate}",
     "route.rate_pass": "2 Mbit/s (Plex Pass)",
@@ -245,8 +245,8 @@ const TRANSLATIONS = {
     "apps.relay": "Via Plex Relay",
     "apps.unreachable": "Geen verbinding",
     "apps.disabled": "Externe toegang uit",
-    "apps.remote_streams": "{count} externe streams",
-    "apps.relayed_streams": "{count} via relay",
+    "apps.remote_streams": "Externe streams: {count}",
+    "apps.relayed_streams": "Via relay: {count}",
     "apps.no_plex_pass": "Geen Plex Pass",
     "route.relay": "Plex Relay: apps streamen via de servers van Plex, begrensd op {rate}",
     "route.rate_pass": "2 Mbps (Plex Pass)",
@@ -320,8 +320,8 @@ const TRANSLATIONS = {
     "apps.relay": "Par Plex Relay",
     "apps.unreachable": "Connexion impossible",
     "apps.disabled": "Accès à distance désactivé",
-    "apps.remote_streams": "{count} flux distants",
-    "apps.relayed_streams": "{count} relayés",
+    "apps.remote_streams": "Flux distants : {count}",
+    "apps.relayed_streams": "Relayés : {count}",
     "apps.no_plex_pass": "Pas de Plex Pass",
     "route.relay": "Plex Relay : les apps passent par les serveurs de Plex, limitées à {rate}",
     "route.rate_pass": "2 Mbit/s (Plex Pass)",
@@ -395,8 +395,8 @@ const TRANSLATIONS = {
     "apps.relay": "Por Plex Relay",
     "apps.unreachable": "No pueden conectar",
     "apps.disabled": "Acceso remoto desactivado",
-    "apps.remote_streams": "{count} streams remotos",
-    "apps.relayed_streams": "{count} por relay",
+    "apps.remote_streams": "Streams remotos: {count}",
+    "apps.relayed_streams": "Por relay: {count}",
     "apps.no_plex_pass": "Sin Plex Pass",
     "route.relay": "Plex Relay: las apps pasan por los servidores de Plex, limitadas a {rate}",
     "route.rate_pass": "2 Mbps (Plex Pass)",
@@ -471,18 +471,31 @@ function translator(hass) {
   };
 }
 
-/** The entity ids of a Plex server's device, by contract key. */
+/**
+ * The entity ids of a Plex server's device, by contract key. The frontend replaces
+ * hass.entities only when the registry changes: looked up again only then, not on every
+ * state change anywhere in the house.
+ */
+const lookups = new WeakMap();
 function deviceEntities(hass, deviceId) {
-  const byKey = {};
   if (!hass || !hass.entities || !deviceId) {
-    return byKey;
+    return {};
   }
-  for (const entry of Object.values(hass.entities)) {
-    if (entry.device_id === deviceId && entry.platform === DOMAIN && entry.translation_key) {
-      byKey[entry.translation_key] = entry.entity_id;
+  let byDevice = lookups.get(hass.entities);
+  if (!byDevice) {
+    byDevice = new Map();
+    lookups.set(hass.entities, byDevice);
+  }
+  if (!byDevice.has(deviceId)) {
+    const byKey = {};
+    for (const entry of Object.values(hass.entities)) {
+      if (entry.device_id === deviceId && entry.platform === DOMAIN && entry.translation_key) {
+        byKey[entry.translation_key] = entry.entity_id;
+      }
     }
+    byDevice.set(deviceId, byKey);
   }
-  return byKey;
+  return byDevice.get(deviceId);
 }
 
 /** The first Plex server that has the integration's entities, for the card picker. */

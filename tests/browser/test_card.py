@@ -342,6 +342,57 @@ async def test_card_speaks_the_users_language(demo: dict[str, Any], socket_enabl
         assert shown["labels"]["provider"].startswith("Anbieter: Problem. Bricht hier")
 
 
+# The entities of newer evidence (Plex Pass, live streams, the published address), added
+# to the real Home Assistant's states in the page: the card uses them when they exist.
+ADD_ENTITIES = """([deviceId, added]) => {
+  const base = document.querySelector("home-assistant").hass;
+  const entities = { ...base.entities };
+  const states = { ...base.states };
+  for (const [key, domain, state] of added) {
+    const entityId = `${domain}.probe_${key}`;
+    entities[entityId] = { entity_id: entityId, device_id: deviceId, platform: "plex_remote_doctor", translation_key: key };
+    states[entityId] = { entity_id: entityId, state, attributes: {}, context: {}, last_changed: "", last_updated: "" };
+  }
+  const card = document.createElement("plex-remote-doctor-card");
+  card.id = "probe";
+  card.setConfig({ device_id: deviceId });
+  card.hass = { ...base, entities, states };
+  document.body.replaceChildren(card);
+}"""
+
+
+async def test_card_uses_streams_plex_pass_and_the_published_address(
+    demo: dict[str, Any], socket_enabled: None
+) -> None:
+    device_id = demo["device"].rsplit("/", 1)[1]
+    async with logged_in_page(demo) as page:
+        # Healthy but no Plex Pass: remote viewers need a pass, the apps layer says so.
+        await switch(demo, "healthy")
+        card = await open_dashboard(page, demo)
+        await card_shows(card, "OK", [])
+        added = [("plex_pass", "binary_sensor", "off"), ("remote_streams", "sensor", "0")]
+        await page.evaluate(ADD_ENTITIES, [device_id, added])
+        shown = await page.locator("#probe").evaluate(READ_CARD)
+        assert shown["values"]["apps"] == ["Direct", "Remote streams: 0", "No Plex Pass"]
+        assert shown["states"]["apps"] == "warning"
+
+        # Relay with a Plex Pass: 2 Mbps; the streams; the address plex.tv hands out.
+        await switch(demo, "cgnat")
+        card = await open_dashboard(page, demo)
+        await card_shows(card, "Carrier-grade NAT · Provider", ["provider"])
+        added = [
+            ("plex_pass", "binary_sensor", "on"),
+            ("remote_streams", "sensor", "2"),
+            ("relayed_streams", "sensor", "2"),
+            ("published_address", "sensor", "198.51.100.77:41234"),
+        ]
+        await page.evaluate(ADD_ENTITIES, [device_id, added])
+        shown = await page.locator("#probe").evaluate(READ_CARD)
+        assert shown["values"]["apps"] == ["Through Plex Relay", "Remote streams: 2", "Relayed: 2"]
+        assert shown["values"]["plextv"] == ["Signed in", "198.51.100.77:41234"]
+        assert shown["routes"]["relay"] == f"{RELAY_ROUTE} 2 Mbps (Plex Pass)"
+
+
 async def test_taps_and_buttons(demo: dict[str, Any], socket_enabled: None) -> None:
     """A layer opens its entity, the buttons press theirs, the diagnosis opens its repair."""
     await switch(demo, "cgnat")

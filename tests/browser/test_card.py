@@ -22,7 +22,9 @@ from .harness import control_state, logged_in_page, running_demo, shot, switch
 
 pytestmark = pytest.mark.browser
 
-HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18323, 18324, 43600
+# The fakes below 32768: ports in the kernel's ephemeral range (32768-60999) may be
+# taken for a moment by any outgoing connection on this shared machine.
+HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18323, 18324, 28600
 CARD = "plex-remote-doctor-card"
 DIAGNOSIS = "sensor.living_room_plex_diagnosis"
 # The card follows Home Assistant's states; a scenario switch reaches them through the
@@ -405,6 +407,12 @@ async def test_taps_and_buttons(demo: dict[str, Any], socket_enabled: None) -> N
         await dialog.get_by_text("Carrier-grade NAT").first.wait_for(timeout=10_000)
         await page.keyboard.press("Escape")
         await dialog.get_by_text("Carrier-grade NAT").first.wait_for(state="hidden", timeout=10_000)
+        # The same from the keyboard.
+        await card.locator("li[data-layer=router] .tile").focus()
+        await page.keyboard.press("Enter")
+        await dialog.get_by_text("Router WAN IP").first.wait_for(timeout=10_000)
+        await page.keyboard.press("Escape")
+        await dialog.get_by_text("Router WAN IP").first.wait_for(state="hidden", timeout=10_000)
 
         def button_state(entity_id: str) -> Any:
             return page.evaluate(

@@ -755,7 +755,7 @@ const STYLES = `
     border: 2px solid transparent; outline: none; box-sizing: border-box; position: relative;
   }
   .tile:hover { background: color-mix(in srgb, var(--primary-text-color) 5%, transparent); }
-  .tile:focus-visible { border-color: var(--primary-color); }
+  .tile:focus-visible, .diagnosis:focus-visible { outline: 2px solid var(--primary-color); outline-offset: 2px; }
   li.failing .tile {
     border-color: var(--prd-problem);
     background: color-mix(in srgb, var(--prd-problem) 9%, transparent);
@@ -817,7 +817,6 @@ const STYLES = `
     background: color-mix(in srgb, var(--prd-color) 12%, transparent);
     border-left: 6px solid var(--prd-color);
   }
-  .diagnosis:focus-visible { border-color: var(--primary-color); }
   .diagnosis > ha-icon { --mdc-icon-size: 28px; color: var(--prd-color); flex: none; }
   .diagnosis .body { flex: 1; min-width: 0; }
   .finding { font-weight: 600; font-size: var(--ha-font-size-l, 16px); color: var(--primary-text-color); }

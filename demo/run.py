@@ -35,6 +35,10 @@ CLIENT_ID = "http://127.0.0.1:8123/"
 CARD_TYPE = "custom:plex-remote-doctor-card"
 DASHBOARD = "plex-remote-doctor"
 DASHBOARD_VIEW = "remote-access"
+# The languages the integration speaks: Home Assistant's and the demo user's language.
+LANGUAGES = sorted(
+    path.stem for path in (REPO / "custom_components" / "plex_remote_doctor" / "translations").glob("*.json")
+)
 # Only what the demo shows: default_config would pull in voice and media integrations
 # whose binaries are absent here.
 INTEGRATIONS = ("frontend", "config", "repairs", "blueprint", "history", "logbook", "diagnostics")
@@ -54,11 +58,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--reset", action="store_true", help="start from an empty config folder")
     parser.add_argument("--ready-file", type=Path, help="write the demo's URLs as JSON here once ready")
+    parser.add_argument(
+        "--language",
+        default="en",
+        choices=LANGUAGES,
+        help="Home Assistant's and the demo user's language (default en)",
+    )
     return parser.parse_args(argv)
 
 
-def write_config(config_dir: Path, port: int, integrations: tuple[str, ...] = INTEGRATIONS) -> None:
-    """configuration.yaml, the integration, the blueprint and .storage/http (loopback only)."""
+def write_config(
+    config_dir: Path, port: int, integrations: tuple[str, ...] = INTEGRATIONS, *, language: str = "en"
+) -> None:
+    """configuration.yaml, the integration, the blueprint and .storage/http (loopback only).
+
+    ``language`` is Home Assistant's own: entity names and the sentences repairs quote are
+    written in it.
+    """
     from homeassistant.components.http.config import (
         HTTP_STORAGE_SCHEMA,
         STORAGE_MINOR_VERSION,
@@ -66,7 +82,8 @@ def write_config(config_dir: Path, port: int, integrations: tuple[str, ...] = IN
     )
 
     (config_dir / ".storage").mkdir(parents=True, exist_ok=True)
-    lines = ["homeassistant:", "  name: Plex Remote Doctor demo", "  time_zone: UTC", "  country: US", ""]
+    lines = ["homeassistant:", "  name: Plex Remote Doctor demo", "  time_zone: UTC", "  country: US"]
+    lines += [f"  language: {language}", ""]
     lines += [f"{name}:" for name in integrations]
     lines += ["automation: !include automations.yaml", "", "logger:", "  default: warning", "  logs:"]
     lines += ["    custom_components.plex_remote_doctor: info"]
@@ -168,7 +185,7 @@ class HomeAssistantClient:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    async def onboard_or_login(self) -> None:
+    async def onboard_or_login(self, language: str = "en") -> None:
         async with self.session.get(f"{self.base}/api/onboarding") as response:
             steps = await response.json() if response.status == 200 else []
         if any(step["step"] == "user" and not step["done"] for step in steps):
@@ -179,7 +196,7 @@ class HomeAssistantClient:
                 "name": "Demo",
                 "username": USERNAME,
                 "password": PASSWORD,
-                "language": "en",
+                "language": language,
             }
             async with self.session.post(f"{self.base}/api/onboarding/users", json=user) as response:
                 response.raise_for_status()
@@ -191,6 +208,18 @@ class HomeAssistantClient:
         credentials = {"client_id": CLIENT_ID, "username": USERNAME, "password": PASSWORD}
         async with self.session.post(f"{self.base}/auth/login_flow/{flow_id}", json=credentials) as response:
             await self._token((await response.json())["result"])
+
+    async def set_user_language(self, language: str) -> None:
+        """The logged-in user's language, as the profile page saves it: the frontend shows it."""
+        locale = {
+            "language": language,
+            "number_format": "language",
+            "time_format": "language",
+            "date_format": "language",
+            "time_zone": "local",
+            "first_weekday": "language",
+        }
+        await self.websocket({"type": "frontend/set_user_data", "key": "language", "value": locale})
 
     async def _flow(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         async with self.session.post(f"{self.base}{path}", json=body, headers=self.headers) as response:
@@ -380,7 +409,7 @@ async def run(args: argparse.Namespace) -> int:
         return await switch_running(args.control_port, args.switch)
     if args.reset and args.config.exists():
         shutil.rmtree(args.config)
-    write_config(args.config, args.port)
+    write_config(args.config, args.port, language=args.language)
     net = await FakeNetwork(base_port=args.fake_base_port).start()
     net.apply(args.scenario)
     runner = web.AppRunner(control_app(net), access_log=None)
@@ -397,7 +426,8 @@ async def run(args: argparse.Namespace) -> int:
         async with aiohttp.ClientSession() as session:
             client = HomeAssistantClient(session, base)
             await client.wait_until_up(process)
-            await client.onboard_or_login()
+            await client.onboard_or_login(args.language)
+            await client.set_user_language(args.language)
             await client.ensure_integration(net)
             device = await client.device_path()
             dashboard = await client.ensure_dashboard()
@@ -407,6 +437,7 @@ async def run(args: argparse.Namespace) -> int:
             "scenario": net.scenario,
             "device": f"{base}{device}",
             "dashboard": f"{base}{dashboard}",
+            "language": args.language,
         }
         if args.ready_file:
             args.ready_file.write_text(json.dumps(urls | {"username": USERNAME, "password": PASSWORD}))

@@ -1,8 +1,9 @@
-"""A public-IP echo (plain text) and a plex.tv stand-in (resources)."""
+"""A public-IP echo (plain text) and a plex.tv stand-in (resources, user, sign-in PINs)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,12 @@ class PlexTvState:
     pin_checks: int = 0
     # Seconds plex.tv takes to create a PIN (a flow closed meanwhile).
     pin_delay: float = 0.0
+    # The account's Plex Pass as /api/v2/user says it (None: no subscription object).
+    plex_pass: bool | None = True
+    user_calls: int = 0
+    # The server's remote connections as plex.tv publishes them, asked at each request
+    # (FakeNetwork derives them from the fake server's current account).
+    published: Callable[[], list[dict[str, Any]]] | None = None
 
 
 def server_resource(
@@ -94,6 +101,7 @@ class FakePlexTv:
         self.state = state or PlexTvState()
         app = web.Application()
         app.router.add_get("/api/v2/resources", self._resources)
+        app.router.add_get("/api/v2/user", self._user)
         app.router.add_post("/api/v2/pins", self._new_pin)
         app.router.add_get("/api/v2/pins/{pin_id}", self._check_pin)
         self.server = LoopbackServer(app, port)
@@ -115,7 +123,36 @@ class FakePlexTv:
             return web.Response(status=self.state.status)
         if request.headers.get("X-Plex-Token") != self.state.token:
             return web.Response(status=401)
-        return web.json_response(self.state.resources)
+        resources = self.state.resources
+        if self.state.published is not None:
+            # As plex.tv does: IPv6 connections only for callers that ask for them.
+            with_ipv6 = request.query.get("includeIPv6") == "1"
+            published = [c for c in self.state.published() if with_ipv6 or not c.get("IPv6")]
+            resources = [
+                {**resource, "connections": [*resource.get("connections", []), *published]}
+                if resource.get("provides") == "server"
+                else resource
+                for resource in resources
+            ]
+        return web.json_response(resources)
+
+    async def _user(self, request: web.Request) -> web.Response:
+        self.state.user_calls += 1
+        if self.state.status != 200:
+            return web.Response(status=self.state.status)
+        if request.headers.get("X-Plex-Token") != self.state.token:
+            return web.Response(status=401)
+        subscription = (
+            {}
+            if self.state.plex_pass is None
+            else {
+                "subscription": {
+                    "active": self.state.plex_pass,
+                    "status": "Active" if self.state.plex_pass else "Inactive",
+                }
+            }
+        )
+        return web.json_response({"id": 1, "username": "owner", **subscription})
 
     async def _new_pin(self, request: web.Request) -> web.Response:
         if not request.headers.get("X-Plex-Client-Identifier"):

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 import itertools
-import time
 from xml.etree.ElementTree import fromstring
 from xml.sax.saxutils import escape
 
@@ -41,7 +40,7 @@ class Mapping:
 
 @dataclass
 class Subscription:
-    """A GENA subscriber as the router keeps it, until ``expires`` (``time.monotonic``)."""
+    """A GENA subscriber as the router keeps it, until ``expires`` (the event loop's clock, which tests move with Home Assistant's)."""
 
     callback: str
     service: str  # "IPConn", "PPPConn", "L3F"
@@ -279,7 +278,7 @@ class FakeIgd:
     def _live(self, sid: str) -> Subscription | None:
         """The subscription ``sid`` while its granted time lasts; a lapsed one is forgotten."""
         entry = self.subscribers.get(sid)
-        if entry is not None and entry.expires <= time.monotonic():
+        if entry is not None and entry.expires <= asyncio.get_running_loop().time():
             del self.subscribers[sid]
             return None
         return entry
@@ -311,14 +310,16 @@ class FakeIgd:
             self.gena_requests.append(GenaRequest("RENEW", sid, asked, status))
             if entry is None or status != 200:
                 return web.Response(status=status)
-            entry.expires = time.monotonic() + self.state.event_timeout
+            entry.expires = asyncio.get_running_loop().time() + self.state.event_timeout
             return web.Response(headers={"SID": sid, **granted})
         callback = request.headers.get("CALLBACK", "").strip("<>")
         if request.headers.get("NT") != "upnp:event" or not callback:
             self.gena_requests.append(GenaRequest("SUBSCRIBE", "", asked, 412))
             return web.Response(status=412)
         sid = f"uuid:fake-sid-{next(self._sids)}"
-        self.subscribers[sid] = Subscription(callback, name, time.monotonic() + self.state.event_timeout)
+        self.subscribers[sid] = Subscription(
+            callback, name, asyncio.get_running_loop().time() + self.state.event_timeout
+        )
         self.gena_requests.append(GenaRequest("SUBSCRIBE", sid, asked))
         # The initial event follows the SUBSCRIBE response, as the UPnP spec asks (a
         # task runs after this handler has answered; no timer, so frozen test clocks work).

@@ -12,7 +12,7 @@ from typing import Any
 
 from .echo import EchoState, FakePlexTv, FakePublicIpEcho, PlexTvState, server_resource
 from .igd import FakeIgd, IgdState, Mapping, PppLine
-from .plex_server import FakePlexServer, PlexState, default_prefs, healthy_account
+from .plex_server import FakePlexServer, PlexState, default_prefs, healthy_account, remote_stream
 from .proxy import FakeProxy, ProxyState
 
 LAN_IP = "192.168.1.20"
@@ -23,6 +23,25 @@ MANUAL_PORT = 32500
 CONTAINER_IP = "172.17.0.2"
 # Where a DHCP lease put the server before it moved to LAN_IP.
 OLD_LAN_IP = "192.168.1.10"
+# The home's public IPv4 before the provider renumbered it.
+OLD_PUBLIC_IP = "203.0.113.99"
+# A Plex Relay server, and the server's global IPv6 address (documentation ranges).
+RELAY_IP = "198.51.100.200"
+SERVER_IPV6 = "2001:db8:1234:5678::20"
+
+
+def plex_direct(address: str, port: int) -> dict[str, Any]:
+    """A remote connection as plex.tv lists it: the plex.direct name of an address."""
+    name = address.replace(".", "-").replace(":", "-")
+    return {
+        "protocol": "https",
+        "address": address,
+        "port": port,
+        "uri": f"https://{name}.abc.plex.direct:{port}",
+        "local": False,
+        "relay": False,
+        "IPv6": ":" in address,
+    }
 
 
 class FakeNetwork:
@@ -41,6 +60,9 @@ class FakeNetwork:
         # A reverse proxy (nginx, Caddy) in front of Plex, published as a customConnections URL.
         self.proxy = FakeProxy(ProxyState(), port=port(4))
         self.scenario = ""
+        # A renumbered home whose new address plex.tv has not taken: (address, port) it still lists.
+        self.stale_published: tuple[str, int] | None = None
+        self.plex_tv.state.published = self.published_connections
         self.apply("healthy")
 
     async def start(self) -> FakeNetwork:
@@ -92,8 +114,31 @@ class FakeNetwork:
         self.plex_tv.state.status = 200
         self.plex_tv.state.resources = [server_resource(plex.machine_identifier)]
         self.proxy.state.status = None
+        self.plex.state.sessions = []
+        self.plex.state.ipv6_address = None
+        self.plex_tv.state.plex_pass = True
+        self.plex.state.root_plex_pass = True
+        self.stale_published = None
         SCENARIOS[name](self)
         self.scenario = name
+
+    def published_connections(self) -> list[dict[str, Any]]:
+        """The remote connections plex.tv lists: what Plex published once it mapped its port."""
+        account, prefs = self.plex.state.account, self.plex.state.prefs
+        connections = []
+        if self.stale_published is not None:
+            connections.append(plex_direct(*self.stale_published))
+        elif (
+            account.get("mappingState") == "mapped"
+            and account.get("publicAddress")
+            and account.get("publicPort")
+        ):
+            connections.append(plex_direct(account["publicAddress"], int(account["publicPort"])))
+        if (ipv6 := self.plex.state.ipv6_address) and prefs.get("EnableIPv6"):
+            connections.append(plex_direct(ipv6, 32400))
+        if prefs.get("RelayEnabled"):
+            connections.append({**plex_direct(RELAY_IP, 8443), "relay": True})
+        return connections
 
     async def announce(self) -> None:
         """Tell listeners what changed, as a real server and router would."""
@@ -242,6 +287,33 @@ def _home_assistant_vpn(net: FakeNetwork) -> None:
     net.igd.state.mappings = []
 
 
+def _no_plex_pass(net: FakeNetwork) -> None:
+    # The network works; the owner has no Plex Pass: since 29 April 2025 remote viewers
+    # each need a Remote Watch Pass.
+    net.plex_says(subscriptionActive="0", subscriptionState="Inactive")
+    net.plex.state.root_plex_pass = False
+    net.plex_tv.state.plex_pass = False
+
+
+def _relay_streaming(net: FakeNetwork) -> None:
+    # Plex's mapping failed; a viewer plays anyway, through the relay (1-2 Mbps).
+    net.plex_says(mappingState="failed", publicPort=0)
+    net.igd.state.mappings = []
+    net.plex.state.sessions = [remote_stream(relayed=True)]
+
+
+def _stale_published_address(net: FakeNetwork) -> None:
+    # The provider gave the home a new address; Plex mapped it, plex.tv still lists the old.
+    net.stale_published = (OLD_PUBLIC_IP, UPNP_PORT)
+
+
+def _cgnat_with_ipv6(net: FakeNetwork) -> None:
+    # CGNAT on IPv4; the line also has IPv6 and Plex has a global IPv6 address.
+    _cgnat(net)
+    net.plex.state.prefs["EnableIPv6"] = True
+    net.plex.state.ipv6_address = SERVER_IPV6
+
+
 SCENARIOS: dict[str, Callable[[FakeNetwork], None]] = {
     "healthy": _healthy,
     "plex_unreachable": _plex_unreachable,
@@ -266,4 +338,9 @@ SCENARIOS: dict[str, Callable[[FakeNetwork], None]] = {
     "stale_upnp_lease": _stale_upnp_lease,
     "home_assistant_vpn": _home_assistant_vpn,
     "dsl_ppp": _dsl_ppp,
+    # evidence beyond the network (issue 16)
+    "no_plex_pass": _no_plex_pass,
+    "relay_streaming": _relay_streaming,
+    "stale_published_address": _stale_published_address,
+    "cgnat_with_ipv6": _cgnat_with_ipv6,
 }

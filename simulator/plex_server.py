@@ -10,6 +10,7 @@ from xml.sax.saxutils import quoteattr
 from aiohttp import web
 
 from .loopback import LoopbackServer
+from .plex_logs import PlexLog
 
 TOKEN = "fake-plex-token-9f8e7d6c"  # noqa: S105 - the fakes' token, asserted absent from logs
 
@@ -32,11 +33,26 @@ class PlexState:
     delay: float = 0.0
     # Answer these paths with this text verbatim (malformed bodies).
     raw_bodies: dict[str, str] = field(default_factory=dict)
+    # Plex Media Server.log and what GET /diagnostics/logs serves (a real, huge or malformed zip).
+    log: PlexLog = field(default_factory=PlexLog)
     requests: list[tuple[str, str]] = field(default_factory=list)
     refresh_reachability_calls: int = 0
     # Close each notification websocket this many seconds after accepting it (0: at
     # once, as a proxy without websocket support or a server shutting down does).
     websocket_close_after: float | None = None
+    # Streams playing now: dicts of remote_stream()'s shape.
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    # The root document's myPlexSubscription (None: an older server that leaves it out).
+    root_plex_pass: bool | None = True
+    # The server's global IPv6 address, when it has one (plex.tv then lists it).
+    ipv6_address: str | None = None
+
+
+def remote_stream(
+    address: str = "198.51.100.23", *, relayed: bool = False, local: bool = False
+) -> dict[str, Any]:
+    """One stream as /status/sessions shows its player: a phone on 4G by default."""
+    return {"address": address, "local": local, "relayed": relayed, "state": "playing"}
 
 
 def healthy_account(
@@ -54,6 +70,7 @@ def healthy_account(
         "privateAddress": lan_ip,
         "privatePort": 32400,
         "subscriptionActive": "1",
+        "subscriptionState": "Active",
     }
 
 
@@ -64,6 +81,7 @@ def default_prefs() -> dict[str, Any]:
         "ManualPortMappingPort": 32400,
         "LastAutomaticMappedPort": 41234,
         "RelayEnabled": True,
+        "EnableIPv6": False,
         "customConnections": "",
         "FriendlyName": "Living Room Plex",
     }
@@ -76,7 +94,7 @@ def _xml_value(value: Any) -> str:
 
 
 class FakePlexServer:
-    """Serves /identity, /, /myplex/account, /:/prefs and the two PUTs."""
+    """Serves /identity, /, /myplex/account, /:/prefs, the two PUTs and the log bundle."""
 
     def __init__(self, state: PlexState | None = None, port: int = 0) -> None:
         self.state = state or PlexState(account=healthy_account(), prefs=default_prefs())
@@ -87,7 +105,9 @@ class FakePlexServer:
         app.router.add_get("/:/prefs", self._prefs)
         app.router.add_put("/:/prefs", self._set_prefs)
         app.router.add_put("/myplex/refreshReachability", self._refresh)
+        app.router.add_get("/diagnostics/logs", self._log_bundle)
         app.router.add_get("/:/websockets/notifications", self._notifications)
+        app.router.add_get("/status/sessions", self._sessions)
         self.websockets: set[web.WebSocketResponse] = set()
         self.websocket_connections = 0  # accepted, ever
         self.server = LoopbackServer(app, port)
@@ -134,6 +154,9 @@ class FakePlexServer:
             self.websockets.discard(websocket)
         return websocket
 
+    async def _log_bundle(self, request: web.Request) -> web.StreamResponse:
+        return await self.state.log.serve(request, self.state.account)
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.state.requests.append((request.method, request.path))
@@ -179,7 +202,8 @@ class FakePlexServer:
                 "machineIdentifier": s.machine_identifier,
                 "version": s.version,
                 "myPlexMappingState": s.account.get("mappingState", "unknown"),
-            },
+            }
+            | ({} if s.root_plex_pass is None else {"myPlexSubscription": s.root_plex_pass}),
         )
 
     async def _account(self, request: web.Request) -> web.Response:
@@ -197,12 +221,48 @@ class FakePlexServer:
             content_type="text/xml",
         )
 
+    async def _sessions(self, request: web.Request) -> web.Response:
+        streams = self.state.sessions
+        items: list[dict[str, Any]] = [
+            {
+                "type": "movie",
+                "title": f"Movie {number}",
+                "Player": {
+                    "address": stream["address"],
+                    "local": stream["local"],
+                    "relayed": stream["relayed"],
+                    "state": stream["state"],
+                },
+                "Session": {"id": f"session-{number}", "location": "lan" if stream["local"] else "wan"},
+            }
+            for number, stream in enumerate(streams)
+        ]
+        if self._wants_json(request):
+            return web.json_response({"MediaContainer": {"size": len(items), "Metadata": items}})
+        videos = "".join(
+            f'<Video type="movie" title={quoteattr(item["title"])}>'
+            + "<Player "
+            + " ".join(f"{name}={quoteattr(_xml_value(value))}" for name, value in item["Player"].items())
+            + "/>"
+            + "<Session "
+            + " ".join(f"{name}={quoteattr(str(value))}" for name, value in item["Session"].items())
+            + "/></Video>"
+            for item in items
+        )
+        return web.Response(
+            text=f'<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="{len(items)}">{videos}</MediaContainer>',
+            content_type="text/xml",
+        )
+
     async def _set_prefs(self, request: web.Request) -> web.Response:
+        before = dict(self.state.prefs)
         for name, value in request.query.items():
             current = self.state.prefs.get(name)
             self.state.prefs[name] = value in ("1", "true") if isinstance(current, bool) else value
+        self.state.log.prefs_changed(before, self.state.prefs, self.state.account)
         return web.Response(status=200)
 
     async def _refresh(self, request: web.Request) -> web.Response:
         self.state.refresh_reachability_calls += 1
+        self.state.log.reachability_requested(self.state.account, self.state.refresh_reachability_calls)
         return web.Response(status=200)

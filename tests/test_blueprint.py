@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import json
 from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,6 +17,8 @@ from pytest_homeassistant_custom_component.common import (
 from simulator.network import FakeNetwork
 
 from .blueprint import notify_on_broken_remote_access
+
+TRANSLATIONS = Path(__file__).parent.parent / "custom_components" / "plex_remote_doctor" / "translations"
 
 
 @pytest.fixture
@@ -50,6 +53,7 @@ async def test_notifies_once_with_diagnosis_and_action_then_when_restored(
     await later(hass, freezer, 1.5)
     assert len(notifications) == 1
     assert notifications[0].data["title"] == "Plex remote access is broken"
+    # The diagnosis as the user reads it (state_translated), not its key "cgnat".
     assert notifications[0].data["message"] == (
         "Carrier-grade NAT. Ask your provider for a public IPv4; meanwhile use Plex Relay or Tailscale/WireGuard."
     )
@@ -160,3 +164,26 @@ async def test_a_restart_during_an_outage_is_still_one_outage(
     assert await goes(hass, network, setup_entry, "cgnat") == "off"
     await later(hass, freezer, 6)
     assert len(notifications) == 3
+
+
+async def test_the_diagnosis_is_named_in_home_assistants_language(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    notifications: list[ServiceCall],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Home Assistant speaks German: the notification names the diagnosis as de.json does."""
+    diagnosis = json.loads((TRANSLATIONS / "de.json").read_text(encoding="utf-8"))["entity"]["sensor"][
+        "diagnosis"
+    ]["state"]["cgnat"]
+    hass.config.language = "de"
+    # Platforms load their translations when set up, as after a restart in German.
+    assert await hass.config_entries.async_reload(setup_entry.entry_id)
+    await hass.async_block_till_done()
+    network.apply("cgnat")
+    await check(hass, setup_entry)
+    await later(hass, freezer, 5.5)
+    assert len(notifications) == 1
+    assert notifications[0].data["message"].startswith(f"{diagnosis}. ")
+    assert diagnosis == "Carrier-Grade-NAT"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.plex_remote_doctor.doctor.cadence import STALE_LIMIT
 from simulator.network import FakeNetwork
 
 from .doctor.test_router import HELD_BACK, TIMEOUT
@@ -84,10 +87,17 @@ async def test_vanished_router_invents_no_finding(
 
 
 async def test_plex_tv_and_public_ip_down_keep_ok(
-    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     network.plex_tv.state.status = 503
     network.echo.state.status = 500
+    # Asked again (the user asks): the last answers still describe this home, which has not changed.
+    await setup_entry.runtime_data.async_check_now()
+    await hass.async_block_till_done()
+    assert state(hass, "sensor.living_room_plex_diagnosis") == "ok"
+    assert state(hass, "sensor.living_room_plex_public_ip") == "203.0.113.2"
+    # Down for longer than a reading may stand in: unknown, and still no finding.
+    freezer.tick(timedelta(seconds=STALE_LIMIT + 1))
     await check(hass, setup_entry)
     assert state(hass, "sensor.living_room_plex_diagnosis") == "ok"
     assert state(hass, "sensor.living_room_plex_public_ip") == STATE_UNKNOWN
@@ -118,18 +128,27 @@ async def test_malformed_account_is_unknown_not_a_finding(
 async def test_one_check_request_count(
     hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
 ) -> None:
-    """One full check: 2 Plex requests, 1 IP echo, 1 plex.tv, 3 SOAP calls on an IGD v2."""
+    """A routine check: 3 Plex requests and 3 SOAP calls on an IGD v2, no shared service.
+
+    A check the user asks for adds the public-IP service and plex.tv, once each.
+    """
     network.plex.state.requests.clear()
     network.igd.state.calls.clear()
     network.echo.state.calls = 0
     network.plex_tv.state.calls = 0
     await check(hass, setup_entry)
-    assert sorted(network.plex.state.requests) == [("GET", "/:/prefs"), ("GET", "/myplex/account")]
+    assert sorted(network.plex.state.requests) == [
+        ("GET", "/:/prefs"),
+        ("GET", "/myplex/account"),
+        ("GET", "/status/sessions"),
+    ]
     assert sorted(network.igd.state.calls) == [
         "GetExternalIPAddress",
         "GetListOfPortMappings",
         "GetStatusInfo",
     ]
+    assert (network.echo.state.calls, network.plex_tv.state.calls) == (0, 0)
+    await setup_entry.runtime_data.async_check_now()
     assert (network.echo.state.calls, network.plex_tv.state.calls) == (1, 1)
 
 

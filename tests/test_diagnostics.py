@@ -7,12 +7,13 @@ from dataclasses import fields, is_dataclass
 from ipaddress import IPv4Address
 import json
 
+from homeassistant.components.diagnostics import REDACTED as HA_REDACTED
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.coordinator import DoctorData
-from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics, redact_text
+from custom_components.plex_remote_doctor.diagnostics import async_get_config_entry_diagnostics
 from custom_components.plex_remote_doctor.doctor.diagnose import diagnose
 from custom_components.plex_remote_doctor.doctor.evidence import (
     Cause,
@@ -23,6 +24,8 @@ from custom_components.plex_remote_doctor.doctor.evidence import (
     Missing,
     PlexAccount,
     PlexPrefs,
+    PlexSession,
+    PlexStreams,
     PlexTvConnection,
     PlexTvResource,
     PlexTvView,
@@ -30,6 +33,7 @@ from custom_components.plex_remote_doctor.doctor.evidence import (
     RouterState,
     SignInState,
 )
+from custom_components.plex_remote_doctor.doctor.redact import REDACTED, redact_text
 from simulator.network import FakeNetwork
 
 
@@ -90,6 +94,8 @@ PUBLIC = {
     "2001:db8:1::11": ("2001:0db8:0001:0000:0000:0000:0000:0011",),  # a custom URL
     "2001:db8:1::20": (),  # in a missing probe's reason
     "2001:db8:1::21": (),  # in Plex's own error message
+    "198.51.100.21": (),  # a remote viewer's address
+    "2001:db8:1::22": (),  # a remote viewer's IPv6 address
 }
 # LAN addresses help support: they stay.
 LAN = ("192.168.1.20", "192-168-1-20", "192.168.1.1", "fd00::20")
@@ -131,6 +137,7 @@ def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
             private_port=32400,
             username="owner@example.com",
             subscription_active=True,
+            subscription_state="Active",
         ),
         prefs=PlexPrefs(
             publish_server=True,
@@ -138,6 +145,7 @@ def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
             manual_port=32500,
             last_automatic_mapped_port=41234,
             relay_enabled=True,
+            ipv6_enabled=True,
             custom_connections=(
                 "https://198-51-100-11.0123abcd.plex.direct:443",
                 "https://[2001:0db8:0001:0000:0000:0000:0000:0011]:32400",
@@ -197,6 +205,25 @@ def evidence_full_of_addresses(machine_identifier: str) -> Evidence:
                 detail="no answer from [2001:db8:1::11]:32400 within 5 s",
             ),
         ),
+        plex_pass=True,
+        plex_pass_source="server",
+        # Remote viewers' own public addresses are theirs, not for a support forum either.
+        streams=PlexStreams(
+            sessions=(
+                PlexSession(
+                    player_address="198.51.100.21",
+                    local=False,
+                    relayed=False,
+                    state="playing",
+                    location="wan",
+                ),
+                PlexSession(
+                    player_address="2001:db8:1::22", local=False, relayed=True, state="paused", location="wan"
+                ),
+            )
+        ),
+        shared_ages={"public_ip": 12.0, "plex_tv": 240.0},
+        plex_tv_settled=False,
         missing={
             "public_ip": Missing("public IP: 198.51.100.19 answered HTTP 503", Cause.UNREACHABLE),
             "plex_tv": Missing("plex.tv: connection to 2001:db8:1::20 reset", Cause.UNREACHABLE),
@@ -238,3 +265,80 @@ async def test_diagnostics_redact_every_public_address_anywhere(
 )
 def test_redact_text_finds_addresses_in_any_form(text: str, shown: str | None) -> None:
     assert redact_text(text) == (shown or text)
+
+
+def test_the_library_redacts_with_home_assistants_marker() -> None:
+    """doctor/ never imports Home Assistant, so it spells the marker itself: the same one."""
+    assert REDACTED == HA_REDACTED
+
+
+async def test_plex_log_in_the_download_without_token_or_public_address(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    """Plex's log full of the token and public addresses: the download has the lines, none of those."""
+    token = network.plex.state.token
+    log = network.plex.state.log
+    log.log(f"MyPlex: Requesting reachability check. X-Plex-Token={token}")
+    log.log(f"NAT: refreshing https://plex.tv/api/servers?X-Plex-Token={token}&includeLite=1")
+    log.log(f"MyPlex: Sending Server Info to myPlex (name=Den, ip=198.51.100.77, port=32500, token {token})")
+    log.log("PubSub: Got notified of reachability for async identifier 7: 1 for [2001:db8:1::18]:32500")
+    log.log("PublicAddressManager: Got public IP from v4.plex.tv: 198.51.100.77")
+    log.log(
+        "MyPlex: mapping state set to 'Mapped - Publishing' (https://198-51-100-77.0123abcd.plex.direct:32500)"
+    )
+    log.log("NAT: UPnP mapped 32500 to 192.168.1.20:32400 for owner@example.com")
+    report = await async_get_config_entry_diagnostics(hass, setup_entry)
+    text = json.dumps(report)
+    for secret in (
+        token,
+        "198.51.100.77",
+        "198-51-100-77",
+        "2001:db8:1::18",
+        "owner@example.com",
+        "203.0.113.2",
+    ):
+        assert secret not in text, secret
+    plex_log = report["plex_log"]
+    assert plex_log["reason"] is None
+    assert not plex_log["truncated"]
+    assert plex_log["caps"] == {"bundle_bytes": 20 * 1024 * 1024, "log_bytes": 64 * 1024 * 1024, "lines": 50}
+    lines = "\n".join(plex_log["lines"])
+    assert "mapping state set to 'Mapped - Publishing'" in lines
+    assert "192.168.1.20:32400" in lines  # the LAN side stays
+    assert "X-Plex-Token=**REDACTED**" in lines
+    assert "(rotated)" not in lines  # only Plex Media Server.log is read
+
+
+@pytest.mark.parametrize(
+    ("knob", "reason", "truncated"),
+    [
+        ("malformed", "Plex's log bundle is not a zip (no end of central directory)", False),
+        ("huge", "Plex's log bundle is larger than 20 MiB, the most the doctor reads", True),
+    ],
+)
+async def test_a_log_that_cannot_be_read_is_a_reason_in_the_download(
+    hass: HomeAssistant,
+    network: FakeNetwork,
+    setup_entry: MockConfigEntry,
+    knob: str,
+    reason: str,
+    truncated: bool,
+) -> None:
+    network.plex.state.log.bundle = knob
+    report = await async_get_config_entry_diagnostics(hass, setup_entry)
+    assert report["plex_log"]["lines"] == []
+    assert (report["plex_log"]["reason"], report["plex_log"]["truncated"]) == (reason, truncated)
+    assert report["diagnosis"]["finding"] == "ok"  # the rest of the report is whole
+
+
+async def test_polling_never_downloads_plex_logs(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    for scenario in ("cgnat", "upnp_stale", "healthy"):
+        network.apply(scenario)
+        await setup_entry.runtime_data.async_refresh()
+    await setup_entry.runtime_data.async_retry_remote_access()
+    await hass.async_block_till_done()
+    assert ("GET", "/diagnostics/logs") not in network.plex.state.requests
+    await async_get_config_entry_diagnostics(hass, setup_entry)
+    assert network.plex.state.requests.count(("GET", "/diagnostics/logs")) == 1

@@ -45,10 +45,10 @@ def states(hass: HomeAssistant) -> tuple[str, ...]:
 async def test_scenario_reaches_home_assistant(
     hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry, scenario: str
 ) -> None:
-    """Set the network, let the integration check, read Home Assistant's states."""
+    """Set the network, let the integration check (as Run diagnosis does), read Home Assistant's states."""
     assert states(hass) == EXPECTED["healthy"]
     network.apply(scenario)
-    await setup_entry.runtime_data.async_refresh()
+    await setup_entry.runtime_data.async_check_now()
     await hass.async_block_till_done()
     assert states(hass) == EXPECTED[scenario]
 

@@ -84,11 +84,57 @@ async def test_reachability_notification_reaches_ha_within_2_s(
     await wait_for_state(hass, REMOTE_ACCESS, "off", timeout=2)
     await wait_for_state(hass, DIAGNOSIS, "cgnat", timeout=2)
 
-    # Back to healthy: the debouncer lets the next event through after its cooldown at
-    # the latest, never dropping it.
+    # Back to healthy at once: the first event after a check starts the next one, no cooldown.
     network.apply("healthy")
     await network.plex.notify("reachability")
-    await wait_for_state(hass, REMOTE_ACCESS, "on", timeout=4)
+    await wait_for_state(hass, REMOTE_ACCESS, "on", timeout=2)
+
+
+async def test_events_during_a_check_are_one_follow_up_check(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    """A burst while a slow check runs: that check, then exactly one more, which sees the change."""
+    await listening(network, setup_entry)
+    network.plex.state.delay = 0.3
+    network.plex.state.requests.clear()
+    await network.plex.notify("reachability")
+    await wait_until(lambda: ("GET", "/myplex/account") in network.plex.state.requests, 2)
+    network.apply("cgnat")  # changed while the first check reads
+    network.plex.state.delay = 0.3
+    for _ in range(5):
+        await network.plex.notify("reachability")
+    await wait_for_state(hass, DIAGNOSIS, "cgnat", timeout=5)
+    await asyncio.sleep(1.5)  # room for any further check to start
+    assert network.plex.state.requests.count(("GET", "/myplex/account")) == 2
+
+
+async def test_a_poll_and_an_event_never_check_at_once(
+    hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry
+) -> None:
+    """An event during a poll waits for it, then checks once: one check at a time."""
+    await listening(network, setup_entry)
+    network.plex.state.delay = 0.3
+    running = 0
+    most = 0
+    examine = setup_entry.runtime_data.doctor.examine
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            return await examine(*args, **kwargs)
+        finally:
+            running -= 1
+
+    setup_entry.runtime_data.doctor.examine = counted
+    poll = hass.async_create_task(setup_entry.runtime_data.async_refresh())
+    await asyncio.sleep(0.05)
+    await network.plex.notify("reachability")
+    await poll
+    await wait_until(lambda: running == 0 and most > 0, 3)
+    await asyncio.sleep(0.5)
+    assert most == 1
 
 
 async def test_other_notifications_do_not_trigger_a_check(

@@ -27,6 +27,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.plex_remote_doctor.const import DOMAIN
+from custom_components.plex_remote_doctor.doctor.cadence import SHARED_INTERVAL
 from custom_components.plex_remote_doctor.doctor.evidence import Evidence, MappingState
 from simulator.igd import Mapping
 from simulator.network import FakeNetwork
@@ -76,6 +77,23 @@ def on_network(change: Callable[[FakeNetwork], None], proof: Proof) -> Fault:
 
 def missing(probe: str) -> Proof:
     return lambda evidence: probe in evidence.missing
+
+
+def on_shared_service(change: Callable[[FakeNetwork], None], service: str) -> Fault:
+    """A fault of a shared service, on a check when it is asked (they are asked every few minutes).
+
+    The proof: the service is missing, or the reading before stays in use (it still fits
+    the home), older than this check.
+    """
+
+    async def inject(home: Home) -> Proof:
+        home.clock.tick(timedelta(seconds=SHARED_INTERVAL))
+        change(home.network)
+        return lambda evidence: (
+            service in evidence.missing or evidence.shared_ages.get(service, 0) >= SHARED_INTERVAL
+        )
+
+    return Fault(inject)
 
 
 def _table_unknown(evidence: Evidence) -> bool:
@@ -209,9 +227,9 @@ FAULTS: dict[str, Fault] = {
     "router_status_timeout": on_network(_router_status_timeout, _status_unknown),
     "gena_renewal_refused": Fault(_gena_renewal_refused),
     "router_restart": Fault(_router_restart),
-    "echo_500": on_network(_echo_500, missing("public_ip")),
-    "echo_garbage": on_network(_echo_garbage, missing("public_ip")),
-    "plex_tv_down": on_network(_plex_tv_down, missing("plex_tv")),
+    "echo_500": on_shared_service(_echo_500, "public_ip"),
+    "echo_garbage": on_shared_service(_echo_garbage, "public_ip"),
+    "plex_tv_down": on_shared_service(_plex_tv_down, "plex_tv"),
 }
 
 # Checks at the default interval: confirmation needs them to span 60 s of Home Assistant's clock.

@@ -55,6 +55,11 @@ BINARY_SENSORS: tuple[DoctorBinarySensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda data: data.diagnosis.port_mapping,
     ),
+    DoctorBinarySensorEntityDescription(
+        key="plex_pass",
+        translation_key="plex_pass",
+        is_on_fn=lambda data: data.evidence.plex_pass,
+    ),
 )
 
 

@@ -32,7 +32,7 @@ BUTTONS: tuple[DoctorButtonEntityDescription, ...] = (
     DoctorButtonEntityDescription(
         key="run_diagnosis",
         translation_key="run_diagnosis",
-        press_fn=lambda coordinator: coordinator.async_refresh(),
+        press_fn=lambda coordinator: coordinator.async_check_now(),
     ),
 )
 

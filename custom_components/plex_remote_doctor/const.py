@@ -18,7 +18,9 @@ CONF_PLEX_TV_URL: Final = "plex_tv_url"
 CONF_PUBLIC_IP_URL: Final = "public_ip_url"
 CONF_CONFIRM_CHECKS: Final = "confirm_checks"
 
-DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=300)
+# Local checks (the Plex server and the router: the home's own); the shared services
+# (public-IP service, plex.tv) follow doctor.cadence: at most every 5 minutes.
+DEFAULT_SCAN_INTERVAL: Final = timedelta(seconds=30)
 DEFAULT_CONFIRM_CHECKS: Final = 2
 CONF_ROUTER_UDN: Final = "router_udn"  # beside router_url: finds the router again by SSDP
 
@@ -26,8 +28,13 @@ MIN_SCAN_INTERVAL: Final = 30
 MAX_SCAN_INTERVAL: Final = 86400
 MAX_CONFIRM_CHECKS: Final = 10
 
-# Checks asked for by events are at least this far apart.
-EVENT_DEBOUNCE_SECONDS: Final = 2.0
+# The first event after a quiet spell checks at once; events during a check are one
+# follow-up check, started at least this long after the one before (an event storm from
+# a flapping router costs at most one check a second).
+EVENT_FOLLOW_UP_SECONDS: Final = 1.0
+
+# A diagnostics download or a fix flow waits this long for Plex to zip its logs.
+PLEX_LOG_TIMEOUT: Final = 15.0
 
 # Seconds between attempts to get router events back (subscribing, renewing) after a
 # failure; the renewal itself follows the time the router granted.

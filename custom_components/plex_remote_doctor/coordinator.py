@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +11,6 @@ from homeassistant.const import CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -19,7 +19,7 @@ from .const import (
     DEFAULT_CONFIRM_CHECKS,
     DEFAULT_SCAN_INTERVAL,
     DOMAIN,
-    EVENT_DEBOUNCE_SECONDS,
+    EVENT_FOLLOW_UP_SECONDS,
     LOGGER,
 )
 from .doctor.diagnose import Diagnosis, diagnose
@@ -56,10 +56,6 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
             config_entry=entry,
             name=f"{DOMAIN} {entry.title}",
             update_interval=DEFAULT_SCAN_INTERVAL if interval is None else timedelta(seconds=interval),
-            # Events ask for checks; a burst of them costs one check now and one after.
-            request_refresh_debouncer=Debouncer(
-                hass, LOGGER, cooldown=EVENT_DEBOUNCE_SECONDS, immediate=True
-            ),
         )
         self.doctor = doctor
         self.data = DoctorData(evidence=Evidence(), diagnosis=diagnose(Evidence()), checked=False)
@@ -72,12 +68,38 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
         )
         self.listeners = Listeners(hass, entry, doctor, self.async_evidence_changed)
         self._confirm_checks = int(entry.options.get(CONF_CONFIRM_CHECKS, DEFAULT_CONFIRM_CHECKS))
+        # Set by a user's action: the next check asks the shared services too.
+        self._fresh = False
+        # The event path: a running event check, and whether an event came during a check.
+        self._event_task: asyncio.Task[None] | None = None
+        self._event_pending = False
+
+    async def async_check_now(self) -> None:
+        """A check the user asked for: every layer, the shared services included."""
+        self._fresh = True
+        await self.async_refresh()
 
     @callback
     def async_evidence_changed(self, source: str) -> None:
-        """Plex or the router announced a change: check now (debounced)."""
-        LOGGER.debug("%s: %s event, checking now", self.config_entry.title, source)
-        self.config_entry.async_create_task(self.hass, self.async_request_refresh())
+        """Plex or the router announced a change: check at once, or once more after the running check."""
+        LOGGER.debug("%s: %s event", self.config_entry.title, source)
+        self._event_pending = True
+        if self._event_task is None or self._event_task.done():
+            self._event_task = self.config_entry.async_create_background_task(
+                self.hass, self._async_event_checks(), f"{DOMAIN} event check {self.config_entry.title}"
+            )
+
+    async def _async_event_checks(self) -> None:
+        """Leading edge: no debounce delay for the first event; a burst costs one follow-up."""
+        loop = asyncio.get_running_loop()
+        started: float | None = None
+        while self._event_pending:
+            # async_refresh waits for a running poll (the coordinator's lock): one check at a time.
+            if started is not None and (wait := started + EVENT_FOLLOW_UP_SECONDS - loop.time()) > 0:
+                await asyncio.sleep(wait)
+            self._event_pending = False
+            started = loop.time()
+            await self.async_refresh()
 
     async def async_retry_remote_access(self) -> None:
         """Ask Plex to re-test reachability (a user's action only), then check again."""
@@ -99,16 +121,18 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
                 translation_key="retry_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        await self.async_refresh()
+        await self.async_check_now()
 
     async def _async_update_data(self) -> DoctorData:
+        fresh, self._fresh = self._fresh, False
+        now = dt_util.utcnow()
         try:
-            evidence = await self.doctor.examine()
+            evidence = await self.doctor.examine(now.timestamp(), fresh=fresh)
         except DoctorAuthenticationError as err:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="invalid_auth") from err
         if (router := evidence.missing.get("router")) is not None and router.cause is Cause.GONE:
             self.listeners.async_router_unreachable()
-        previous, now = self.data.diagnosis, dt_util.utcnow()
+        previous = self.data.diagnosis
         diagnosis = diagnose(evidence, previous, now)
         if (status := diagnosis.status, finding := diagnosis.finding) != (previous.status, previous.finding):
             LOGGER.info("%s: remote access %s, diagnosis %s", self.config_entry.title, status, finding)

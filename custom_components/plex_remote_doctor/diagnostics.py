@@ -1,11 +1,11 @@
-"""Diagnostics download: what the doctor measured and concluded, secrets removed.
+"""Diagnostics download: what the doctor measured and concluded, Plex's own log lines, secrets removed.
 
 The token, every public IPv4 and global IPv6 address and the account's e-mail never
 leave Home Assistant in this file. Addresses are found by scanning every string of the
 report, not by field: plex.tv lists the home's global IPv6 and earlier IPv4 addresses
 among its connections, and addresses turn up in URLs, error reasons and router tables.
-Plex's plex.direct names carry the address with dashes (``203-0-113-2.<hash>.plex.direct``,
-each IPv6 colon a dash), so dashed forms count too. LAN, CGNAT and other non-public
+Plex's plex.direct names carry the address with dashes, so dashed forms count too
+(``doctor.redact``, shared with Plex's log lines). LAN, CGNAT and other non-public
 addresses stay: they are what support needs to read the report.
 """
 
@@ -14,59 +14,19 @@ from __future__ import annotations
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
 from enum import Enum
-from ipaddress import IPv4Address, IPv6Address, ip_address
-import re
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_TOKEN
 from homeassistant.core import HomeAssistant
 
+from .const import PLEX_LOG_TIMEOUT
 from .coordinator import PlexRemoteDoctorConfigEntry
-from .doctor.network import is_public
+from .doctor.plex_logs import KEEP_LINES, MAX_BUNDLE_BYTES, MAX_LOG_BYTES, SERVER_LOG, LogExcerpt
+from .doctor.redact import redact_text
 
 TO_REDACT = {CONF_TOKEN, "username", "authToken", "accessToken", "email"}
-
-# Candidates only: each match is parsed by ipaddress and redacted only when public.
-# IPv4 in dots, not inside a longer dotted number (a version such as 1.41.3.9314).
-_IPV4 = re.compile(r"(?<![0-9.])\d{1,3}(?:\.\d{1,3}){3}(?![0-9]|\.\d)")
-# IPv6 with colons (at least two), possibly with an IPv4 tail or a ":port" after it.
-_IPV6 = re.compile(r"(?<![0-9A-Za-z:.])[0-9A-Fa-f.]*:[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*")
-# A whole run of hex digits and dashes: a dashed IPv4 or IPv6 ("--" for "::").
-_DASHED = re.compile(r"(?<![0-9A-Za-z-])[0-9A-Fa-f]+(?:-[0-9A-Fa-f]*)+(?![0-9A-Za-z-])")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-def _public(text: str) -> bool:
-    try:
-        return is_public(ip_address(text))
-    except ValueError:
-        return False
-
-
-def _redact_ipv6(match: re.Match[str]) -> str:
-    token = match.group()
-    # The literal itself, or without a trailing full stop, or without a ":port" after it
-    # (only digits: "::ffff:192.168.1.2" is one address, not "::ffff" and a port).
-    head, _, port = token.rpartition(":")
-    candidates = (token, token.rstrip("."), head if port.isdigit() else "")
-    for address in candidates:
-        if _public(address):
-            return REDACTED + token[len(address) :]
-    return token
-
-
-def _redact_dashed(match: re.Match[str]) -> str:
-    token = match.group()
-    return REDACTED if _public(token.replace("-", ".")) or _public(token.replace("-", ":")) else token
-
-
-def redact_text(text: str) -> str:
-    """``text`` with every public IPv4, global IPv6 (also dashed) and e-mail address redacted."""
-    text = _EMAIL.sub(REDACTED, text)
-    text = _IPV6.sub(_redact_ipv6, text)
-    text = _DASHED.sub(_redact_dashed, text)
-    return _IPV4.sub(lambda match: REDACTED if _public(match.group()) else match.group(), text)
 
 
 def _plain(value: Any) -> Any:
@@ -95,6 +55,17 @@ def _scrub(value: Any, token: str) -> Any:
     if isinstance(value, str):
         return redact_text(value.replace(token, REDACTED))
     return value
+
+
+def _plex_log(excerpt: LogExcerpt) -> dict[str, Any]:
+    """Plex's own remote-access lines (already redacted by the doctor), or why there are none."""
+    return {
+        "source": f"{SERVER_LOG} in GET /diagnostics/logs, read when this file was made",
+        "lines": list(excerpt.lines),
+        "truncated": excerpt.truncated,
+        "reason": excerpt.reason,
+        "caps": {"bundle_bytes": MAX_BUNDLE_BYTES, "log_bytes": MAX_LOG_BYTES, "lines": KEEP_LINES},
+    }
 
 
 async def async_get_config_entry_diagnostics(
@@ -134,8 +105,12 @@ async def async_get_config_entry_diagnostics(
             # Whose traffic leaves another way than the router's WAN (a VPN, a second WAN).
             "egress_differs": _plain(data.diagnosis.egress_differs),
             "waiting_since": _plain(data.diagnosis.waiting_since),
+            # A direct stream to a player on the internet proves remote access works now.
+            "remote_stream_proof": data.diagnosis.remote_stream_proof,
         },
         "issues_raised": sorted(str(key) for key in coordinator.issues.raised),
     }
+    # Fetched now, on the user's request: the log bundle is never read while polling.
+    report["plex_log"] = _plex_log(await coordinator.doctor.plex_log(timeout=PLEX_LOG_TIMEOUT))
     redacted: dict[str, Any] = _scrub(async_redact_data(report, TO_REDACT), entry.data[CONF_TOKEN])
     return redacted

@@ -88,11 +88,13 @@ def _phrased(facts: Mapping[str, str], phrases: Phrases) -> dict[str, str]:
         ("custom_url_result", "custom_url_problem", "custom_url_problem"),
         ("source", "double_nat_evidence", "double_nat_evidence"),
         ("forward_kind", "forward_steps", "forward_steps"),
+        ("ipv6", "ipv6_option", "ipv6_option"),
     ):
         if fact in facts:
             values[placeholder] = phrases.get(selector, facts[fact])
-    # Only a container needs a note; other servers get nothing.
+    # Only a container needs a note, only an IPv6 way around NAT a paragraph: else nothing.
     values["container_note"] = phrases.get("container_note", "container") if "container_ip" in facts else ""
+    values.setdefault("ipv6_option", "")
     return values
 
 

@@ -35,7 +35,9 @@ class Listeners:
         """Build both listeners; nothing listens until ``async_start``."""
         self._hass = hass
         self._entry = entry
-        self.notifications: PlexNotifications = doctor.notifications(partial(on_change, "Plex reachability"))
+        self.notifications: PlexNotifications = doctor.notifications(
+            partial(on_change, "Plex reachability"), partial(on_change, "Plex playback")
+        )
         self.router_events: RouterEvents | None = doctor.router_events(partial(on_change, "router"))
         # Set when the router was found again at a new URL: renew there without waiting.
         self._renew_now = asyncio.Event()

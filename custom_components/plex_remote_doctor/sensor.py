@@ -6,14 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorEntity, SensorEntityDescription
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import DoctorData, PlexRemoteDoctorConfigEntry
-from .doctor.diagnose import Finding, RemoteAccessStatus
+from .doctor.diagnose import Finding, RemoteAccessStatus, published_address
 from .doctor.evidence import MappingState
 from .entity import DoctorEntityDescription, PlexRemoteDoctorEntity, server_answers
 
@@ -93,6 +98,26 @@ SENSORS: tuple[DoctorSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         available_fn=server_answers,
         value_fn=lambda data: data.evidence.account.public_port if data.evidence.account else None,
+    ),
+    DoctorSensorEntityDescription(
+        key="remote_streams",
+        translation_key="remote_streams",
+        state_class=SensorStateClass.MEASUREMENT,
+        available_fn=server_answers,
+        value_fn=lambda data: data.evidence.streams.remote if data.evidence.streams else None,
+    ),
+    DoctorSensorEntityDescription(
+        key="relayed_streams",
+        translation_key="relayed_streams",
+        state_class=SensorStateClass.MEASUREMENT,
+        available_fn=server_answers,
+        value_fn=lambda data: data.evidence.streams.relayed if data.evidence.streams else None,
+    ),
+    DoctorSensorEntityDescription(
+        key="published_address",
+        translation_key="published_address",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: published_address(data.evidence),
     ),
 )
 

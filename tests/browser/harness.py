@@ -1,7 +1,7 @@
-"""What the browser tests share: the demo on spare ports, a logged-in chromium page, screenshots.
+"""What every browser test needs: a demo of its own, a logged-in page, screenshots.
 
-Each test module starts its own demo (``./script/demo``: a real Home Assistant with the
-simulated home network) on ports of its own, so modules never share a scenario.
+Each test module starts its own demo (``python -m demo``, a real Home Assistant) on
+ports no other module uses, and drives Debian's chromium headless with Playwright.
 """
 
 from __future__ import annotations
@@ -41,9 +41,13 @@ DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 @contextmanager
 def running_demo(
-    folder: Path, ha_port: int, control_port: int, fake_base_port: int
+    folder: Path, *, port: int, control_port: int, fake_base_port: int, extra: tuple[str, ...] = ()
 ) -> Iterator[dict[str, Any]]:
-    """``python -m demo`` in ``folder``; yields its ready file (URLs and login)."""
+    """``./script/demo`` in ``folder`` on these ports; yields its URLs and login once ready.
+
+    The demo's own output goes to ``folder/demo.out``: a demo that does not come up
+    (a port taken) says why there.
+    """
     ready = folder / "ready.json"
     output = (folder / "demo.out").open("wb")
     process = subprocess.Popen(
@@ -55,13 +59,14 @@ def running_demo(
             "--config",
             str(folder / "config"),
             "--port",
-            str(ha_port),
+            str(port),
             "--control-port",
             str(control_port),
             "--fake-base-port",
             str(fake_base_port),
             "--ready-file",
             str(ready),
+            *extra,
         ],
         cwd=REPO,
         stdout=output,
@@ -83,32 +88,16 @@ def running_demo(
         output.close()
 
 
-async def switch(demo: dict[str, Any], scenario: str) -> None:
-    """Put the simulated network in ``scenario``, as the demo's control page does."""
-    async with (
-        aiohttp.ClientSession() as session,
-        session.post(f"{demo['control']}/scenario/{scenario}") as response,
-    ):
-        assert response.status == 200
-
-
-async def control_state(demo: dict[str, Any]) -> dict[str, Any]:
-    async with aiohttp.ClientSession() as session, session.get(f"{demo['control']}/state") as response:
-        result: dict[str, Any] = await response.json()
-        return result
-
-
 @asynccontextmanager
 async def logged_in_page(
     demo: dict[str, Any],
     *,
     viewport: ViewportSize | None = None,
     color_scheme: Literal["light", "dark"] = "light",
-    language: str | None = None,
 ) -> AsyncIterator[Any]:
-    """Chromium logged in to the demo; Home Assistant's default theme follows ``color_scheme``.
+    """A chromium page logged in to the demo as its user (the browser's own language: en-US).
 
-    ``language`` is the user's language as the profile page stores it in the browser.
+    Home Assistant's default theme follows the browser's ``color_scheme``.
     """
     from playwright.async_api import async_playwright
 
@@ -124,18 +113,29 @@ async def logged_in_page(
         await page.keyboard.press("Enter")
         await page.wait_for_url(lambda url: "auth" not in url, timeout=30_000)
         await page.wait_for_load_state("networkidle")
-        if language:
-            await page.evaluate(
-                "language => localStorage.setItem('selectedLanguage', JSON.stringify(language))", language
-            )
         try:
             yield page
         finally:
             await browser.close()
 
 
+async def switch(demo: dict[str, Any], scenario: str) -> None:
+    """Put the simulated network in ``scenario``, as the demo's control page does."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{demo['control']}/scenario/{scenario}") as response,
+    ):
+        assert response.status == 200
+
+
+async def control_state(demo: dict[str, Any]) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as session, session.get(f"{demo['control']}/state") as response:
+        result: dict[str, Any] = await response.json()
+        return result
+
+
 async def shot(page: Any, name: str, element: Any = None) -> None:
-    """docs/screenshots/<name>.png of the page, or of one element of it."""
+    """docs/screenshots/<name>.png of the page (the viewport), or of one element of it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.wait_for_load_state("networkidle")
     await asyncio.sleep(1)  # icons are fetched after the text renders

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from itertools import pairwise
+import json
 import re
 import time
 from typing import Any
 
 import pytest
 
-from .harness import control_state, logged_in_page, running_demo, shot, switch
+from .harness import REPO, control_state, logged_in_page, running_demo, shot, switch
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +54,15 @@ READ_CARD = """card => {
   };
 }"""
 
+GERMAN_STATES = {
+    key: sensor["state"]
+    for key, sensor in json.loads(
+        (REPO / "custom_components" / "plex_remote_doctor" / "translations" / "de.json").read_text(
+            encoding="utf-8"
+        )
+    )["entity"]["sensor"].items()
+    if "state" in sensor
+}
 RELAY_ROUTE = "Plex Relay: apps stream through Plex's servers, capped at"
 IPV6_ROUTE = "IPv6: apps with IPv6 can reach the server without NAT, if it has a global IPv6 address"
 
@@ -179,7 +189,12 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_demo(tmp_path_factory.mktemp("card-demo"), HA_PORT, CONTROL_PORT, FAKE_BASE_PORT) as urls:
+    with running_demo(
+        tmp_path_factory.mktemp("card-demo"),
+        port=HA_PORT,
+        control_port=CONTROL_PORT,
+        fake_base_port=FAKE_BASE_PORT,
+    ) as urls:
         yield urls
 
 
@@ -329,19 +344,37 @@ async def test_card_at_phone_width_stacks_the_layers(demo: dict[str, Any], socke
         await shot(page, "card-phone")
 
 
+# The user's language, as the profile page saves it (the demo sets its user's so).
+SET_LANGUAGE = """language => document.querySelector("home-assistant").hass.callWS({
+  type: "frontend/set_user_data",
+  key: "language",
+  value: { language, number_format: "language", time_format: "language", date_format: "language",
+           time_zone: "local", first_weekday: "language" },
+})"""
+
+
 async def test_card_speaks_the_users_language(demo: dict[str, Any], socket_enabled: None) -> None:
     await switch(demo, "double_nat")
-    async with logged_in_page(demo, language="de") as page:
-        card = await open_dashboard(page, demo)
-        await card.locator("li.failing[data-layer=provider]").wait_for(timeout=UPDATE_TIMEOUT * 1000)
-        shown = await card.evaluate(READ_CARD)
-        assert shown["names"] == ["Plex-Server", "Router", "Anbieter", "Internet", "plex.tv", "Apps"]
-        assert shown["breaks"] == "Bricht hier"
-        assert shown["action"] == (
-            "Schalte das Gateway des Anbieters in den Bridge-Modus oder stelle deinen Router in dessen DMZ."
-        )
-        assert shown["buttons"] == ["Diagnose starten", "Fernzugriff erneut prüfen"]
-        assert shown["labels"]["provider"].startswith("Anbieter: Problem. Bricht hier")
+    async with logged_in_page(demo) as page:
+        await page.goto(demo["dashboard"])
+        await page.evaluate(SET_LANGUAGE, "de")
+        try:
+            card = await open_dashboard(page, demo)
+            await card.locator("li.failing[data-layer=provider]").wait_for(timeout=UPDATE_TIMEOUT * 1000)
+            await card.locator("li.layer .name", has_text="Anbieter").wait_for(timeout=10_000)
+            shown = await card.evaluate(READ_CARD)
+        finally:
+            await page.evaluate(SET_LANGUAGE, "en")
+    assert shown["names"] == ["Plex-Server", "Router", "Anbieter", "Internet", "plex.tv", "Apps"]
+    assert shown["breaks"] == "Bricht hier"
+    assert shown["action"] == (
+        "Schalte das Gateway des Anbieters in den Bridge-Modus oder stelle deinen Router in dessen DMZ."
+    )
+    assert shown["buttons"] == ["Diagnose starten", "Fernzugriff erneut prüfen"]
+    assert shown["labels"]["provider"].startswith("Anbieter: Problem. Bricht hier")
+    # The diagnosis and the status in the integration's own German (de.json).
+    assert shown["finding"] == f"{GERMAN_STATES['diagnosis']['double_nat']} · Anbieter"
+    assert shown["chip"] == f"Fernzugriff: {GERMAN_STATES['remote_access_status']['relay']}"
 
 
 # The entities of newer evidence (Plex Pass, live streams, the published address), added

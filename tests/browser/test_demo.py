@@ -1,8 +1,8 @@
 """The demo in a real browser: log in, read the device page and the repairs, fix one.
 
 Runs ``./script/demo`` (a real Home Assistant) on spare ports and drives Debian's
-chromium headless with Playwright. Screenshots go to docs/screenshots/, which the
-README shows. Run with ``./script/test-browser``.
+chromium headless with Playwright (tests/browser/harness.py). Screenshots go to
+docs/screenshots/, which the README shows. Run with ``./script/test-browser``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,12 @@ HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18123, 18124, 43400
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with running_demo(tmp_path_factory.mktemp("demo"), HA_PORT, CONTROL_PORT, FAKE_BASE_PORT) as urls:
+    with running_demo(
+        tmp_path_factory.mktemp("demo"),
+        port=HA_PORT,
+        control_port=CONTROL_PORT,
+        fake_base_port=FAKE_BASE_PORT,
+    ) as urls:
         yield urls
 
 

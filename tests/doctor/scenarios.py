@@ -13,6 +13,9 @@ from custom_components.plex_remote_doctor.doctor.evidence import (
     MappingState,
     PlexAccount,
     PlexPrefs,
+    PlexSession,
+    PlexStreams,
+    PlexTvConnection,
     PlexTvResource,
     PlexTvView,
     PortMapping,
@@ -71,12 +74,47 @@ def healthy() -> dict[str, Any]:
         "url_port": 32400,
         "router_address": ROUTER_LAN_IP,
         "plex_tv_public": None,
+        # v2, issue 16: what plex.tv publishes ("current": Plex's public address and port once
+        # mapped, as a real plex.tv does; else (address, port) pairs), the server's IPv6,
+        # Plex Pass, streams playing (remote_stream() dicts) and when plex.tv was read.
+        "published": "current",
+        "ipv6_enabled": None,
+        "ipv6_address": None,
+        "plex_pass": True,
+        "streams": (),
+        "plex_tv_settled": True,
     }
 
 
 def custom(result: CustomUrlResult, url: str = CUSTOM_URL, detail: str = "") -> CustomUrlCheck:
     """What one custom URL's /identity answered."""
     return CustomUrlCheck(url=url, result=result, detail=detail)
+
+
+def remote_stream(address: str = "198.51.100.23", *, relayed: bool = False) -> PlexSession:
+    """A player outside the home (a phone on 4G by default) playing now."""
+    return PlexSession(player_address=address, local=False, relayed=relayed, state="playing", location="wan")
+
+
+def _connections(s: dict[str, Any]) -> tuple[PlexTvConnection, ...]:
+    published = s["published"]
+    if published == "current":
+        mapped = s["mapping_state"] is MappingState.MAPPED and s["plex_public"] and s["public_port"]
+        published = ((s["plex_public"], s["public_port"]),) if mapped else ()
+    remote = [(address, port, False) for address, port in published]
+    if s["ipv6_address"]:
+        remote.append((s["ipv6_address"], 32400, True))
+    return tuple(
+        PlexTvConnection(
+            uri=f"https://{address.replace('.', '-').replace(':', '-')}.abc.plex.direct:{port}",
+            address=address,
+            port=port,
+            local=False,
+            relay=False,
+            ipv6=ipv6,
+        )
+        for address, port, ipv6 in remote
+    )
 
 
 def _ip(value: str | None) -> IPv4Address | None:
@@ -109,6 +147,7 @@ def build(**changes: Any) -> Evidence:
         manual_port_mapping=s["manual"],
         manual_port=s["manual_port"],
         relay_enabled=s["relay"],
+        ipv6_enabled=s["ipv6_enabled"],
         custom_connections=tuple(s["custom"]),
     )
     router = (
@@ -125,7 +164,10 @@ def build(**changes: Any) -> Evidence:
     plex_tv = {
         "listed": PlexTvView(
             resource=PlexTvResource(
-                client_identifier=MACHINE_ID, presence=True, public_address=seen_by_plex_tv
+                client_identifier=MACHINE_ID,
+                presence=True,
+                public_address=seen_by_plex_tv,
+                connections=_connections(s),
             )
         ),
         "offline": PlexTvView(resource=PlexTvResource(client_identifier=MACHINE_ID, presence=False)),
@@ -141,6 +183,9 @@ def build(**changes: Any) -> Evidence:
         public_ip=_ip(s["public_ip"]),
         plex_tv=plex_tv,
         custom_urls=s["custom_checks"],
+        plex_pass=s["plex_pass"],
+        streams=PlexStreams(sessions=tuple(s["streams"])),
+        plex_tv_settled=s["plex_tv_settled"],
     )
 
 

@@ -22,10 +22,11 @@ from custom_components.plex_remote_doctor.doctor.diagnose import (
 )
 from custom_components.plex_remote_doctor.doctor.evidence import CustomUrlResult, MappingState, SignInState
 
-from .scenarios import CUSTOM_URL, LAN_IP, UPNP_PORT, WAN_IP, build, custom, mapping, without
+from .scenarios import CUSTOM_URL, LAN_IP, UPNP_PORT, WAN_IP, build, custom, mapping, remote_stream, without
 
 FAILED = {"mapping_state": MappingState.FAILED, "mapping_error": None}
 VPN = "198.51.100.77"  # where a VPN on one host leaves
+OLD_PUBLIC_IP = "203.0.113.99"  # the home's address before the provider renumbered it
 UNREACHABLE = {"mapping_error": "unreachable"}
 # Manual mode: port 32500 chosen in Plex, a static forward the UPnP table does not show.
 MANUAL = {"manual": True, "manual_port": 32500, "public_port": 32500, "table": ()}
@@ -338,6 +339,68 @@ TABLE: list[tuple[str, dict[str, Any], Finding | None, RemoteAccessStatus | None
     ),
     ("a code Plex adds later", {"mapping_error": "somethingnew"}, F.PLEX_REPORTED_ERROR, S.RELAY),
     ("miss plex_reported_error: empty mappingError", {"mapping_error": None}, F.OK, S.REACHABLE),
+    # published_address_stale (the provider renumbered; plex.tv still sends apps to the old address)
+    (
+        "plex.tv still lists the address before a renumbering",
+        {"published": ((OLD_PUBLIC_IP, UPNP_PORT),)},
+        F.PUBLISHED_ADDRESS_STALE,
+        S.REACHABLE,
+    ),
+    (
+        "plex.tv lists the current address on an old port",
+        {"published": ((WAN_IP, 40000),)},
+        F.PUBLISHED_ADDRESS_STALE,
+        S.REACHABLE,
+    ),
+    (
+        "miss published_address_stale: the old address beside the current one",
+        {"published": ((OLD_PUBLIC_IP, UPNP_PORT), (WAN_IP, UPNP_PORT))},
+        F.OK,
+        S.REACHABLE,
+    ),
+    (
+        "miss published_address_stale: plex.tv read right after the change (Plex may not have published)",
+        {"published": ((OLD_PUBLIC_IP, UPNP_PORT),), "plex_tv_settled": False},
+        F.OK,
+        S.REACHABLE,
+    ),
+    (
+        "miss published_address_stale: no two vantage points agree on the current address",
+        {"published": ((OLD_PUBLIC_IP, UPNP_PORT),), "router": False, "public_ip": VPN},
+        F.OK,
+        S.REACHABLE,
+    ),
+    (
+        "miss published_address_stale: Plex has not mapped (nothing new to publish)",
+        {"published": ((OLD_PUBLIC_IP, UPNP_PORT),), **FAILED},
+        F.MAPPING_FAILED,
+        S.RELAY,
+    ),
+    # a direct stream from the internet is proof: no network finding while it plays
+    (
+        "stream proof: a phone on 4G plays directly while Plex says unreachable",
+        {"table": (), **UNREACHABLE, "streams": (remote_stream(),)},
+        F.OK,
+        S.RELAY,
+    ),
+    (
+        "no stream proof: a relayed stream goes around the broken path",
+        {"table": (), **UNREACHABLE, "streams": (remote_stream(relayed=True),)},
+        F.UPNP_STALE,
+        S.RELAY,
+    ),
+    (
+        "no stream proof: a Tailscale viewer (100.64/10) is not the internet",
+        {"table": (), **UNREACHABLE, "streams": (remote_stream("100.101.102.103"),)},
+        F.UPNP_STALE,
+        S.RELAY,
+    ),
+    (
+        "no stream proof: a LAN player Plex counts as remote shows the home's own address",
+        {"table": (), **UNREACHABLE, "streams": (remote_stream(WAN_IP),)},
+        F.UPNP_STALE,
+        S.RELAY,
+    ),
     # account_issue
     ("myplexgone", {"mapping_error": "myplexgone"}, F.ACCOUNT_ISSUE, S.RELAY),
     ("publisherror", {"mapping_error": "publisherror"}, F.ACCOUNT_ISSUE, S.RELAY),
@@ -460,6 +523,12 @@ def test_every_finding_has_a_near_miss_row() -> None:
         ({"wan": "100.64.10.2", **FAILED}, {"wan_ip": "100.64.10.2", "lan_ip": LAN_IP}),
         ({"wan": "198.51.100.9", **FAILED}, {"wan_ip": "198.51.100.9", "public_ip": WAN_IP}),
         ({"wan": "192.168.100.2", **FAILED}, {"wan_ip": "192.168.100.2"}),
+        # IPv6 around the IPv4 NAT: the server's global address, or the switch that is off
+        (
+            {"wan": "100.64.10.2", **FAILED, "ipv6_enabled": True, "ipv6_address": "2001:db8:1234::20"},
+            {"ipv6": "global", "ipv6_address": "2001:db8:1234::20"},
+        ),
+        ({"wan": "192.168.100.2", **FAILED, "ipv6_enabled": False}, {"ipv6": "off"}),
         (
             {"plex_public": "198.51.100.50", **UNREACHABLE},
             {"plex_public_address": "198.51.100.50", "public_ip": WAN_IP},
@@ -600,6 +669,25 @@ def test_default_port_exposed_warning(changes: dict[str, Any], exposed: bool | N
     diagnosis = diagnose(build(**changes))
     verdict = diagnosis.outcomes[WarningKey.DEFAULT_PORT_EXPOSED].verdict
     assert verdict is {True: Verdict.HOLDS, False: Verdict.CLEAR, None: Verdict.UNKNOWN}[exposed]
+
+
+@pytest.mark.parametrize(
+    ("changes", "holds"),
+    [
+        ({"plex_pass": False}, True),
+        # a reverse proxy publishes the server: remote viewers still need a pass
+        ({"plex_pass": False, "publish": False, "custom": (CUSTOM_URL,)}, True),
+        ({"plex_pass": True}, False),
+        ({"plex_pass": False, "publish": False}, False),  # remote access off: nobody streams remotely
+        ({"plex_pass": None}, None),  # neither the server nor plex.tv said
+        ({"plex_pass": False, "reachable": False}, None),  # settings unread
+    ],
+)
+def test_remote_streaming_needs_pass_warning(changes: dict[str, Any], holds: bool | None) -> None:
+    """Remote access on and no Plex Pass on the owner's account: a warning, whatever the network says."""
+    diagnosis = diagnose(build(**changes))
+    verdict = diagnosis.outcomes[WarningKey.REMOTE_STREAMING_NEEDS_PASS].verdict
+    assert verdict is {True: Verdict.HOLDS, False: Verdict.CLEAR, None: Verdict.UNKNOWN}[holds]
 
 
 def test_missing_evidence_never_invents_a_finding() -> None:

@@ -10,9 +10,18 @@ import pytest
 
 from custom_components.plex_remote_doctor.doctor.errors import DoctorResponseError
 from custom_components.plex_remote_doctor.doctor.evidence import MappingState, SignInState
-from custom_components.plex_remote_doctor.doctor.notifications import notification_type
-from custom_components.plex_remote_doctor.doctor.plex import parse_account, parse_identity, parse_prefs
-from custom_components.plex_remote_doctor.doctor.plex_tv import find_server, parse_resources
+from custom_components.plex_remote_doctor.doctor.notifications import notification_type, play_states
+from custom_components.plex_remote_doctor.doctor.plex import (
+    parse_account,
+    parse_identity,
+    parse_prefs,
+    parse_sessions,
+)
+from custom_components.plex_remote_doctor.doctor.plex_tv import (
+    find_server,
+    parse_resources,
+    parse_user_plex_pass,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "plex"
 
@@ -220,3 +229,161 @@ def test_prefs_without_settings_is_a_typed_error(body: bytes) -> None:
 def test_identity_without_machine_identifier_is_a_typed_error() -> None:
     with pytest.raises(DoctorResponseError):
         parse_identity(b'<MediaContainer version="1.0"/>')
+
+
+# --- issue 16: Plex Pass, streams, published and IPv6 connections -------------------------
+
+
+def test_plex_pass_from_the_spec_example_that_leaves_subscription_active_empty() -> None:
+    """subscriptionActive null, subscriptionState "Active": the state decides."""
+    account = parse_account(fixture("myplex_account.plex-api-spec-example.json"))
+    assert account.subscription_active is None
+    assert account.plex_pass is True
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ('subscriptionActive="1" subscriptionState="Active"', True),
+        ('subscriptionActive="0" subscriptionState="Inactive"', False),
+        ('subscriptionActive="" subscriptionState="Lapsed"', False),
+        ('subscriptionState="Active"', True),
+        ("", None),
+    ],
+)
+def test_plex_pass_from_the_account(attributes: str, expected: bool | None) -> None:
+    account = parse_account(f'<MyPlex signInState="ok" {attributes} />'.encode())
+    assert account.plex_pass is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("root.ha-core.xml", True),
+        ("root.pms-openapi-example.json", True),
+        ("media_providers.plex-api-rs.free.json", False),
+        ("media_providers.plex-api-rs.plexpass.json", True),
+    ],
+)
+def test_plex_pass_from_the_root_document(name: str, expected: bool) -> None:
+    body = fixture(name).replace(b"{machine_identifier}", b"abc").replace(b"{name}", b"Plex")
+    assert parse_identity(body).plex_pass is expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"id": 1, "subscription": {"active": true, "status": "Active", "plan": "lifetime"}}', True),
+        (b'{"id": 1, "subscription": {"active": false, "status": "Inactive"}}', False),
+        (b'{"id": 1, "subscription": {"status": "Active"}}', True),
+        (b'{"id": 1}', None),
+    ],
+)
+def test_plex_pass_from_plex_tv_user(body: bytes, expected: bool | None) -> None:
+    assert parse_user_plex_pass(body) is expected
+
+
+# /status/sessions as Plex sends it (attribute names and nesting from PMS 1.32 captures):
+# a phone on 4G through the relay, a TV on the LAN, a browser abroad playing directly.
+SESSIONS_XML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<MediaContainer size="3">
+<Video sessionKey="12" type="movie" title="One"><User id="1" title="owner"/>
+<Player address="198.51.100.23" local="0" relayed="1" secure="1" state="playing" product="Plex for Android"/>
+<Session id="a" bandwidth="2000" location="wan"/></Video>
+<Track sessionKey="13" type="track" title="Two">
+<Player address="192.168.1.50" local="1" relayed="0" state="paused"/><Session id="b" location="lan"/></Track>
+<Video sessionKey="14" type="episode" title="Three">
+<Player address="203.0.113.77" local="0" relayed="0" state="buffering"/><Session id="c" location="wan"/></Video>
+</MediaContainer>"""
+
+
+def test_sessions_xml() -> None:
+    streams = parse_sessions(SESSIONS_XML)
+    assert (len(streams.sessions), streams.remote, streams.relayed) == (3, 2, 1)
+    assert streams.sessions[1].state == "paused"
+
+
+def test_sessions_json_and_empty() -> None:
+    body = {
+        "MediaContainer": {
+            "size": 1,
+            "Metadata": [
+                {
+                    "type": "movie",
+                    "Player": {
+                        "address": "198.51.100.23",
+                        "local": False,
+                        "relayed": False,
+                        "state": "playing",
+                    },
+                    "Session": {"id": "a", "location": "wan"},
+                }
+            ],
+        }
+    }
+    streams = parse_sessions(json.dumps(body).encode())
+    assert (streams.remote, streams.relayed) == (1, 0)
+    empty = parse_sessions(b'{"MediaContainer": {"size": 0}}')
+    assert (empty.sessions, empty.remote) == ((), 0)
+
+
+def test_session_without_player_local_falls_back_to_the_session_location() -> None:
+    streams = parse_sessions(
+        b'<MediaContainer size="1"><Video><Player address="198.51.100.2"/><Session location="wan"/></Video></MediaContainer>'
+    )
+    assert streams.remote == 1
+
+
+@pytest.mark.parametrize("body", [b"<html>busy</html>", b'{"MediaContainer": {"Metadata": 3}}', b"[]"])
+def test_malformed_sessions_are_a_typed_error(body: bytes) -> None:
+    with pytest.raises(DoctorResponseError):
+        parse_sessions(body)
+
+
+def test_plex_tv_ipv6_connections_are_marked() -> None:
+    body = json.dumps(
+        [
+            {
+                "clientIdentifier": "abc",
+                "provides": "server",
+                "connections": [
+                    {
+                        "uri": "https://2001-db8--20.abc.plex.direct:32400",
+                        "address": "2001:db8::20",
+                        "port": 32400,
+                        "local": False,
+                        "relay": False,
+                        "IPv6": True,
+                    },
+                    {
+                        "uri": "https://203-0-113-2.abc.plex.direct:41234",
+                        "address": "203.0.113.2",
+                        "port": 41234,
+                        "local": False,
+                        "relay": False,
+                        "IPv6": False,
+                    },
+                ],
+            }
+        ]
+    ).encode()
+    [resource] = parse_resources(body)
+    assert [(c.ipv6, c.direct_remote) for c in resource.connections] == [(True, True), (False, True)]
+
+
+def test_playing_notifications_give_session_states() -> None:
+    message = json.dumps(
+        {
+            "NotificationContainer": {
+                "type": "playing",
+                "size": 1,
+                "PlaySessionStateNotification": [
+                    {"sessionKey": "12", "state": "playing", "viewOffset": 1000},
+                    {"sessionKey": "13", "state": "stopped"},
+                    {"state": "playing"},
+                ],
+            }
+        }
+    )
+    assert notification_type(message) == "playing"
+    assert play_states(message) == {"12": "playing", "13": "stopped"}

@@ -14,13 +14,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, ip_address
 
 from .evidence import (
     PLEX_DEFAULT_PORT,
     CustomUrlResult,
     Evidence,
     MappingState,
+    PlexTvConnection,
     PortMapping,
     SignInState,
 )
@@ -44,6 +45,7 @@ class Finding(StrEnum):
     UPNP_STALE = "upnp_stale"
     PORT_BLOCKED = "port_blocked"
     PLEX_REPORTED_ERROR = "plex_reported_error"
+    PUBLISHED_ADDRESS_STALE = "published_address_stale"
     ACCOUNT_ISSUE = "account_issue"
     OK = "ok"
 
@@ -52,6 +54,14 @@ class WarningKey(StrEnum):
     """Risks raised beside the finding."""
 
     DEFAULT_PORT_EXPOSED = "default_port_exposed"
+    REMOTE_STREAMING_NEEDS_PASS = "remote_streaming_needs_pass"  # noqa: S105 - a Plex Pass, not a password
+
+
+class Ipv6Option(StrEnum):
+    """What IPv6 offers a home behind CGNAT or double NAT."""
+
+    GLOBAL = "global"  # the server has a global IPv6 address plex.tv lists
+    OFF = "off"  # IPv6 is off in Plex's network settings
 
 
 class NatCheck(StrEnum):
@@ -169,6 +179,9 @@ class Diagnosis:
     egress_differs: Egress | None = None
     # When Plex started saying "waiting" (kept across checks, at most WAITING_LIMIT).
     waiting_since: datetime | None = None
+    # A direct (not relayed) stream plays to a player on the internet: remote access works,
+    # whatever Plex's own test says, so no network finding is judged.
+    remote_stream_proof: bool = False
 
     @property
     def warnings(self) -> tuple[WarningKey, ...]:
@@ -367,6 +380,93 @@ def _base_facts(evidence: Evidence) -> dict[str, str]:
     return facts
 
 
+def agreed_public_ip(evidence: Evidence) -> IPv4Address | None:
+    """The home's public IPv4 as two vantage points agree on it (router WAN, Home Assistant, Plex)."""
+    seen = [
+        address
+        for address in (
+            _public_wan_ip(evidence),
+            evidence.public_ip,
+            evidence.account.public_address if evidence.account else None,
+        )
+        if address is not None
+    ]
+    agreed = [address for address in seen if seen.count(address) >= 2]
+    return agreed[0] if agreed else None
+
+
+def published_connections(evidence: Evidence) -> tuple[PlexTvConnection, ...]:
+    """The server's direct remote IPv4 connections, in plex.tv's order: where apps are sent."""
+    view = evidence.plex_tv
+    if view is None or view.resource is None:
+        return ()
+    return tuple(
+        connection
+        for connection in view.resource.connections
+        if connection.direct_remote and not connection.ipv6 and parse_ipv4(connection.address) is not None
+    )
+
+
+def published_address(evidence: Evidence) -> str | None:
+    """``address:port`` of the first connection plex.tv hands apps for this server."""
+    published = published_connections(evidence)
+    if not published:
+        return None
+    first = published[0]
+    return first.address if first.port is None else f"{first.address}:{first.port}"
+
+
+def server_global_ipv6(evidence: Evidence) -> str | None:
+    """The server's global IPv6 address, as plex.tv lists it among its connections."""
+    view = evidence.plex_tv
+    if view is None or view.resource is None:
+        return None
+    for connection in view.resource.connections:
+        if connection.ipv6 and connection.direct_remote:
+            try:
+                address = IPv6Address(connection.address.strip("[]"))
+            except ValueError:
+                continue
+            if classify(address) is AddressClass.PUBLIC:
+                return str(address)
+    return None
+
+
+def ipv6_facts(evidence: Evidence) -> dict[str, str]:
+    """What IPv6 offers around the IPv4 NAT: a global address, or a switch to turn on in Plex."""
+    prefs = evidence.prefs
+    if prefs is not None and prefs.ipv6_enabled is False:
+        return {"ipv6": Ipv6Option.OFF}
+    if (address := server_global_ipv6(evidence)) is not None:
+        return {"ipv6": Ipv6Option.GLOBAL, "ipv6_address": address}
+    return {}
+
+
+def remote_stream_proof(evidence: Evidence) -> bool:
+    """A direct stream to a player on the internet: remote access works right now.
+
+    Only a player at a public address that is not the home's own counts: a Tailscale or
+    WireGuard viewer (100.64/10, private) or a LAN player Plex misjudges proves nothing
+    about the path from the internet.
+    """
+    streams = evidence.streams
+    if streams is None:
+        return False
+    home: set[IPv4Address] = set(vantage_points(evidence).values())
+    if (wan_ip := _public_wan_ip(evidence)) is not None:
+        home.add(wan_ip)
+    for session in streams.sessions:
+        if not session.remote or session.relayed is not False or session.player_address is None:
+            continue
+        try:
+            player = ip_address(session.player_address)
+        except ValueError:
+            continue
+        if classify(player) is AddressClass.PUBLIC and player not in home:
+            return True
+    return False
+
+
 # --- raw network facts (what the binary sensors report, whatever the status) -------
 
 
@@ -501,12 +601,12 @@ def _wan_disconnected(evidence: Evidence) -> Outcome:
 
 
 def _with_base_facts(fact: Rule) -> Rule:
-    """A network fact as a rule whose facts also name the LAN side (for the repair)."""
+    """A NAT fact as a rule whose facts also name the LAN side and the IPv6 way around it."""
 
     def rule(evidence: Evidence) -> Outcome:
         outcome = fact(evidence)
         if outcome.holds:
-            return Outcome(Verdict.HOLDS, _base_facts(evidence) | dict(outcome.facts))
+            return Outcome(Verdict.HOLDS, _base_facts(evidence) | ipv6_facts(evidence) | dict(outcome.facts))
         return outcome
 
     return rule
@@ -657,6 +757,46 @@ def _account_issue(evidence: Evidence) -> Outcome:
     return CLEAR
 
 
+def _published_address_stale(evidence: Evidence) -> Outcome:
+    """plex.tv sends apps to an address that is not the home's current public IP and port."""
+    prefs, account = evidence.prefs, evidence.account
+    if prefs is None or prefs.publish_server is None or account is None:
+        return UNKNOWN
+    # Only a server that Plex has mapped publishes a direct address for apps.
+    if not prefs.publish_server or account.mapping_state is not MappingState.MAPPED:
+        return CLEAR
+    if evidence.plex_tv is None:
+        return UNKNOWN
+    if evidence.plex_tv.resource is None:
+        return CLEAR  # not listed at all: account_issue's to say
+    published = published_connections(evidence)
+    current, port = agreed_public_ip(evidence), external_port(evidence)
+    if not published or current is None or port is None:
+        return UNKNOWN
+    if any(parse_ipv4(c.address) == current and c.port == port for c in published):
+        return CLEAR
+    if not evidence.plex_tv_settled:
+        return UNKNOWN  # read right after a change: Plex may not have published yet
+    facts = {
+        "published_address": published_address(evidence) or "",
+        "public_ip": str(current),
+        "external_port": str(port),
+    }
+    return Outcome(Verdict.HOLDS, facts)
+
+
+def _remote_streaming_needs_pass(evidence: Evidence) -> Outcome:
+    """Remote access on, and the owner has no Plex Pass: every remote viewer needs a pass."""
+    prefs = evidence.prefs
+    if prefs is None or prefs.publish_server is None:
+        return UNKNOWN
+    if not prefs.publish_server and not prefs.custom_connections:
+        return CLEAR
+    if evidence.plex_pass is None:
+        return UNKNOWN
+    return CLEAR if evidence.plex_pass else Outcome(Verdict.HOLDS, {})
+
+
 def _default_port_exposed(evidence: Evidence) -> Outcome:
     """Port 32400 open to the internet: Plex's prefs or account say so, or the router maps it.
 
@@ -730,13 +870,13 @@ FINDINGS: tuple[Row, ...] = (
         key=Finding.CGNAT,
         rule=_with_base_facts(cgnat_evidence),
         needs_failure=True,
-        placeholders=frozenset({"wan_ip", "public_ip"}),
+        placeholders=frozenset({"wan_ip", "public_ip", "ipv6_option"}),
     ),
     Row(
         key=Finding.DOUBLE_NAT,
         rule=_with_base_facts(double_nat_evidence),
         needs_failure=True,
-        placeholders=frozenset({"double_nat_evidence"}),
+        placeholders=frozenset({"double_nat_evidence", "ipv6_option"}),
     ),
     Row(
         key=Finding.WAN_IP_NOT_PUBLIC,
@@ -778,6 +918,11 @@ FINDINGS: tuple[Row, ...] = (
         placeholders=frozenset({"mapping_error", "mapping_error_message"}),
     ),
     Row(
+        key=Finding.PUBLISHED_ADDRESS_STALE,
+        rule=_published_address_stale,
+        placeholders=frozenset({"published_address", "public_ip", "external_port"}),
+    ),
+    Row(
         key=Finding.ACCOUNT_ISSUE,
         rule=_account_issue,
         severity=Severity.WARNING,
@@ -792,6 +937,11 @@ WARNINGS: tuple[Row, ...] = (
         severity=Severity.WARNING,
         fix=Fix.MANUAL_PORT,
         placeholders=_LAN,
+    ),
+    Row(
+        key=WarningKey.REMOTE_STREAMING_NEEDS_PASS,
+        rule=_remote_streaming_needs_pass,
+        severity=Severity.WARNING,
     ),
 )
 
@@ -847,7 +997,9 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None, now: datetim
     """Diagnose one check. While Plex maps, ``previous`` is kept for at most WAITING_LIMIT."""
     now = now or datetime.now(UTC)
     status = remote_access_status(evidence)
-    failing = _remote_access_failing(evidence, status)
+    proof = remote_stream_proof(evidence)
+    # A direct stream from the internet is proof: nothing on the network path is broken.
+    failing = False if proof else _remote_access_failing(evidence, status)
     outcomes: dict[Finding | WarningKey, Outcome] = {}
     for row in FINDINGS + WARNINGS:
         if row.needs_failure and failing is not True:
@@ -883,6 +1035,7 @@ def diagnose(evidence: Evidence, previous: Diagnosis | None = None, now: datetim
         port_mapping=None if mappings is None else bool(mappings),
         egress_differs=egress_differs(evidence),
         waiting_since=waiting_since,
+        remote_stream_proof=proof,
     )
 
 

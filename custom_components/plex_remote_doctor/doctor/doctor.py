@@ -11,15 +11,17 @@ its calls failed, and a refused token is an authentication error, never evidence
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from ipaddress import IPv4Address
 import logging
 from time import monotonic
+from typing import Any
 
 import aiohttp
 from yarl import URL
 
 from .addresses import HostAddresses
+from .cadence import LocalChanges, SharedReading
 from .custom_urls import check_custom_urls
 from .errors import DoctorAuthenticationError, DoctorError
 from .evidence import (
@@ -30,6 +32,7 @@ from .evidence import (
     PlexAccount,
     PlexIdentity,
     PlexPrefs,
+    PlexStreams,
     PlexTvView,
     RouterState,
 )
@@ -41,6 +44,7 @@ from .plex import (
     PREF_PUBLISH_SERVER,
     PlexServer,
 )
+from .plex_logs import LOG_TIMEOUT, LogExcerpt, log_excerpt
 from .plex_tv import DEFAULT_PLEX_TV_URL, PlexTv
 from .public_ip import DEFAULT_PUBLIC_IP_URLS, public_ipv4
 from .router import Router
@@ -59,6 +63,34 @@ async def _read[T](probe: Awaitable[T]) -> Reading[T]:
         return await probe
     except DoctorError as err:
         return Missing.of(err)
+
+
+def _local_facts(
+    account: PlexAccount | None, prefs: PlexPrefs | None, router: RouterState | None
+) -> dict[str, Hashable | None]:
+    """The home's own evidence whose change makes the shared services worth asking again."""
+    facts: dict[str, Hashable | None] = {
+        "wan_ip": router.wan_ip if router else None,
+        # An outage or its end: the public IP read before it no longer says anything.
+        "connection_status": router.connection_status if router else None,
+    }
+    if account is not None:
+        facts |= {
+            "public_address": account.public_address,
+            "public_port": account.public_port,
+            "mapping_state": account.mapping_state,
+            # Empty is "no error": a value, so an error that clears is a change too.
+            "mapping_error": account.mapping_error or "",
+        }
+    if prefs is not None:
+        facts |= {
+            "publish_server": prefs.publish_server,
+            "manual_port_mapping": prefs.manual_port_mapping,
+            "manual_port": prefs.manual_port,
+            "relay_enabled": prefs.relay_enabled,
+            "custom_connections": prefs.custom_connections,
+        }
+    return facts
 
 
 class RetryTooSoonError(DoctorError):
@@ -104,6 +136,11 @@ class Doctor:
         self.addresses = HostAddresses()
         self._last_retry: float | None = None
         self.name = name
+        # The shared services' latest answers, asked only when due (see cadence).
+        self._local = LocalChanges()
+        self._public_ip: SharedReading[IPv4Address] = SharedReading()
+        self._plex_tv: SharedReading[PlexTvView] = SharedReading()
+        self._plex_pass: SharedReading[bool | None] = SharedReading()
         # Probes whose failure was already logged; logged again only once they recover.
         self._missing_logged: set[str] = set()
 
@@ -111,24 +148,45 @@ class Doctor:
         """Show the server, never the token."""
         return f"Doctor({self._server_url!r})"
 
-    async def examine(self) -> Evidence:
-        """Read every layer concurrently; a failed probe is missing evidence.
+    async def examine(self, now: float | None = None, *, fresh: bool = False) -> Evidence:
+        """Read every layer; a failed probe is missing evidence.
+
+        The Plex server and the router are read on every call; the shared services only
+        when due (see ``cadence``) or when ``fresh`` (the user asked). ``now`` is seconds
+        on the caller's clock (default: monotonic).
 
         Raises DoctorAuthenticationError when the Plex server refuses the token: that
         needs the user (a new token), not a diagnosis.
         """
+        now = monotonic() if now is None else now
+        # Shared services already due start beside the home's own probes; one that only
+        # the local evidence of this check makes due is asked once that is read.
+        asked: set[str] = set()
+        early = asyncio.gather(*self._shared_reads(now, asked, fresh=fresh))
         (
-            (reachable, account, prefs, custom_urls),
+            (reachable, account, prefs, custom_urls, streams, root_plex_pass),
             router,
-            public_ip,
-            plex_tv,
             (server_url_address, router_address),
         ) = await asyncio.gather(
             self._read_server_and_custom_urls(),
             self._read_router(),
-            _read(public_ipv4(self._session, self._public_ip_urls)),
-            self._read_plex_tv(),
             self._addresses(),
+        )
+        await early
+        account_read = account if isinstance(account, PlexAccount) else None
+        prefs_read = prefs if isinstance(prefs, PlexPrefs) else None
+        router_read = router if isinstance(router, RouterState) else None
+        if self._local.observe(_local_facts(account_read, prefs_read, router_read), now):
+            _LOGGER.debug("%s: the home's own evidence changed: asking the shared services", self.name)
+        server_plex_pass = account_read.plex_pass if account_read else None
+        if server_plex_pass is None:
+            server_plex_pass = root_plex_pass
+        need_plex_pass = server_plex_pass is None and account_read is not None
+        await asyncio.gather(*self._shared_reads(now, asked, fresh=fresh, need_plex_pass=need_plex_pass))
+        plex_pass, plex_pass_source = (
+            (server_plex_pass, "server")
+            if server_plex_pass is not None
+            else (self._plex_pass.value, "plex_tv")
         )
         missing = {
             probe: reading
@@ -136,27 +194,65 @@ class Doctor:
                 ("plex", reachable),
                 ("plex_account", account),
                 ("plex_prefs", prefs),
+                ("plex_sessions", streams),
                 ("router", router),
-                ("public_ip", public_ip),
-                ("plex_tv", plex_tv),
+                ("public_ip", self._public_ip.failure),
+                ("plex_tv", self._plex_tv.failure),
             )
             if isinstance(reading, Missing)
         }
         self._log_missing(missing)
+        ages = {
+            service: age
+            for service, reading in (("public_ip", self._public_ip), ("plex_tv", self._plex_tv))
+            if (age := reading.age(now)) is not None
+        }
         return Evidence(
             server_url_host=self._url_host,
             server_url_port=self._url_port,
             server_url_address=server_url_address,
             router_address=router_address,
             server_reachable=reachable if isinstance(reachable, bool) else False,
-            account=account if isinstance(account, PlexAccount) else None,
-            prefs=prefs if isinstance(prefs, PlexPrefs) else None,
-            router=router if isinstance(router, RouterState) else None,
-            public_ip=public_ip if isinstance(public_ip, IPv4Address) else None,
-            plex_tv=plex_tv if isinstance(plex_tv, PlexTvView) else None,
+            account=account_read,
+            prefs=prefs_read,
+            router=router_read,
+            public_ip=self._public_ip.value,
+            plex_tv=self._plex_tv.value,
             custom_urls=custom_urls,
+            plex_pass=plex_pass,
+            plex_pass_source=plex_pass_source if plex_pass is not None else None,
+            streams=streams if isinstance(streams, PlexStreams) else None,
+            shared_ages=ages,
+            plex_tv_settled=self._plex_tv.settled(self._local.changed_at),
             missing=missing,
         )
+
+    def _shared_reads(
+        self, now: float, asked: set[str], *, fresh: bool, need_plex_pass: bool = False
+    ) -> list[Awaitable[None]]:
+        """Asks of the shared services that are due and not in ``asked`` (this check's): at most one each."""
+        changed_at = self._local.changed_at
+        due: list[tuple[str, SharedReading[Any], Callable[[], Awaitable[Any]]]] = []
+        if self._public_ip.due(now, changed_at, forced=fresh):
+            due.append(
+                ("public_ip", self._public_ip, lambda: public_ipv4(self._session, self._public_ip_urls))
+            )
+        machine_identifier = self._machine_identifier
+        if machine_identifier is not None and self._plex_tv.due(
+            now, changed_at, forced=fresh, follow_up=True
+        ):
+            # plex.tv only enriches: a token it refuses is missing evidence, not a reauth.
+            due.append(("plex_tv", self._plex_tv, lambda: self.plex_tv.server_view(machine_identifier)))
+        if need_plex_pass and self._plex_pass.due(now, None, forced=fresh):
+            due.append(("plex_pass", self._plex_pass, self.plex_tv.plex_pass))
+        reads: list[Awaitable[None]] = [
+            self._ask(reading, probe(), now) for name, reading, probe in due if name not in asked
+        ]
+        asked.update(name for name, _, _ in due)
+        return reads
+
+    async def _ask[T](self, reading: SharedReading[T], probe: Awaitable[T], now: float) -> None:
+        reading.record(await _read(probe), now, self._local.changed_at)
 
     def _log_missing(self, missing: dict[str, Missing]) -> None:
         """A probe's failure once when it starts, and once when it is over: no log spam."""
@@ -169,9 +265,16 @@ class Doctor:
 
     async def _read_server(
         self,
-    ) -> tuple[Reading[bool], Reading[PlexAccount] | None, Reading[PlexPrefs] | None]:
-        """Account and prefs; the server is down only when it answered neither."""
-        account, prefs = await asyncio.gather(_read(self.plex.account()), _read(self.plex.prefs()))
+    ) -> tuple[
+        Reading[bool],
+        Reading[PlexAccount] | None,
+        Reading[PlexPrefs] | None,
+        Reading[PlexStreams] | None,
+    ]:
+        """Account, prefs and sessions; the server is down only when it answered neither of the first two."""
+        account, prefs, streams = await asyncio.gather(
+            _read(self.plex.account()), _read(self.plex.prefs()), _read(self.plex.sessions())
+        )
         for reading in (account, prefs):
             if isinstance(reading, Missing) and reading.cause is Cause.REFUSED:
                 raise DoctorAuthenticationError(reading.reason)
@@ -181,14 +284,14 @@ class Doctor:
             and account.cause is prefs.cause is Cause.UNREACHABLE
         ):
             # One reason is enough: the server did not answer at all.
-            return account, None, None
+            return account, None, None, None
         if self.identity is None:
             identity = await _read(self.plex.identity())
             if isinstance(identity, Missing):
                 _LOGGER.debug("%s: identity: %s", self.name, identity.reason)
             else:
                 self.identity = identity
-        return True, account, prefs
+        return True, account, prefs, streams
 
     async def _read_server_and_custom_urls(
         self,
@@ -197,10 +300,22 @@ class Doctor:
         Reading[PlexAccount] | None,
         Reading[PlexPrefs] | None,
         tuple[CustomUrlCheck, ...] | None,
+        Reading[PlexStreams] | None,
+        bool | None,
     ]:
-        """The server, then its custom URLs: only the prefs say which there are."""
-        reachable, account, prefs = await self._read_server()
-        return reachable, account, prefs, await self._check_custom_urls(prefs)
+        """The server, then what only its answers say to read: custom URLs, the root's Plex Pass."""
+        reachable, account, prefs, streams = await self._read_server()
+        custom_urls, root_plex_pass = await asyncio.gather(
+            self._check_custom_urls(prefs), self._root_plex_pass(account)
+        )
+        return reachable, account, prefs, custom_urls, streams, root_plex_pass
+
+    async def _root_plex_pass(self, account: Reading[PlexAccount] | None) -> bool | None:
+        """The root document's myPlexSubscription, read only when the account does not say."""
+        if not isinstance(account, PlexAccount) or account.plex_pass is not None:
+            return None
+        root = await _read(self.plex.server_info())
+        return None if isinstance(root, Missing) else root.plex_pass
 
     async def _check_custom_urls(self, prefs: Reading[PlexPrefs] | None) -> tuple[CustomUrlCheck, ...] | None:
         if not isinstance(prefs, PlexPrefs) or not prefs.custom_connections:
@@ -222,12 +337,6 @@ class Doctor:
     async def _read_router(self) -> Reading[RouterState] | None:
         return None if self.router is None else await _read(self.router.read())
 
-    async def _read_plex_tv(self) -> Reading[PlexTvView] | None:
-        if self._machine_identifier is None:
-            return None
-        # plex.tv only enriches: a token it refuses is missing evidence, not a reauth.
-        return await _read(self.plex_tv.server_view(self._machine_identifier))
-
     # --- what the user may ask for (never from polling) --------------------------------
 
     async def retry_remote_access(self) -> None:
@@ -246,6 +355,15 @@ class Doctor:
         """Switch Plex to manual port mapping on ``port`` (the caller never offers 32400)."""
         await self.plex.set_prefs({PREF_MANUAL_PORT_MAPPING_MODE: True, PREF_MANUAL_PORT_MAPPING_PORT: port})
 
+    async def plex_log(self, *, timeout: float = LOG_TIMEOUT) -> LogExcerpt:
+        """Plex's own remote-access log lines, read now: only on a user's action (a big download)."""
+        excerpt = await log_excerpt(
+            self._session, self._server_url, self._token, verify_ssl=self._verify_ssl, timeout=timeout
+        )
+        if excerpt.reason is not None:
+            _LOGGER.info("%s: Plex's log: %s", self.name, excerpt.reason)
+        return excerpt
+
     # --- where changes are announced ------------------------------------------------------
 
     def move_router(self, description_url: str) -> None:
@@ -253,10 +371,17 @@ class Doctor:
         if self.router is not None:
             self.router.move(description_url)
 
-    def notifications(self, on_reachability: Callable[[], None]) -> PlexNotifications:
-        """The server's notification websocket, calling back on reachability changes."""
+    def notifications(
+        self, on_reachability: Callable[[], None], on_streams: Callable[[], None] | None = None
+    ) -> PlexNotifications:
+        """The server's notification websocket, calling back on reachability changes and streams that start or end."""
         return PlexNotifications(
-            self._server_url, self._token, self._session, on_reachability, verify_ssl=self._verify_ssl
+            self._server_url,
+            self._token,
+            self._session,
+            on_reachability,
+            on_streams,
+            verify_ssl=self._verify_ssl,
         )
 
     def router_events(self, on_change: Callable[[], None]) -> RouterEvents | None:

@@ -42,6 +42,7 @@ class PlexIdentity:
     version: str | None = None
     claimed: bool | None = None
     friendly_name: str | None = None  # only in the root document, which needs the token
+    plex_pass: bool | None = None  # the root document's myPlexSubscription
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -59,6 +60,17 @@ class PlexAccount:
     private_port: int | None = None
     username: str | None = None
     subscription_active: bool | None = None
+    # "Active", "Inactive", "Lapsed"...: some servers leave subscriptionActive empty.
+    subscription_state: str | None = None
+
+    @property
+    def plex_pass(self) -> bool | None:
+        """Whether the owner's Plex Pass is active, as the server knows it."""
+        if self.subscription_active is not None:
+            return self.subscription_active
+        if self.subscription_state is None:
+            return None
+        return self.subscription_state.lower() == "active"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,6 +82,7 @@ class PlexPrefs:
     manual_port: int | None = None  # ManualPortMappingPort
     last_automatic_mapped_port: int | None = None  # LastAutomaticMappedPort
     relay_enabled: bool | None = None  # RelayEnabled
+    ipv6_enabled: bool | None = None  # EnableIPv6
     custom_connections: tuple[str, ...] = ()  # customConnections
 
 
@@ -156,6 +169,12 @@ class PlexTvConnection:
     port: int | None
     local: bool
     relay: bool
+    ipv6: bool = False
+
+    @property
+    def direct_remote(self) -> bool:
+        """A way in from the internet that is not the relay: where apps are sent."""
+        return not self.local and not self.relay
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +195,43 @@ class PlexTvView:
     """What plex.tv says about the server; ``resource`` None = not listed."""
 
     resource: PlexTvResource | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexSession:
+    """One stream in ``GET /status/sessions``: who plays, from where, through what."""
+
+    player_address: str | None = None
+    # Player.local: Plex counts the player as on the LAN (None: Plex did not say).
+    local: bool | None = None
+    # Player.relayed: the stream goes through Plex Relay (capped at 1-2 Mbps).
+    relayed: bool | None = None
+    state: str | None = None  # playing, paused, buffering
+    location: str | None = None  # Session.location: lan or wan
+
+    @property
+    def remote(self) -> bool:
+        """Played outside the LAN, in Plex's own terms."""
+        if self.local is not None:
+            return not self.local
+        return self.location == "wan"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlexStreams:
+    """The streams playing now."""
+
+    sessions: tuple[PlexSession, ...] = ()
+
+    @property
+    def remote(self) -> int:
+        """Streams to players outside the LAN."""
+        return sum(1 for session in self.sessions if session.remote)
+
+    @property
+    def relayed(self) -> int:
+        """Of the remote streams, those through Plex Relay."""
+        return sum(1 for session in self.sessions if session.remote and session.relayed)
 
 
 class Cause(StrEnum):
@@ -230,5 +286,16 @@ class Evidence:
     # The customConnections URLs probed this check; None when Plex lists none or the
     # prefs could not be read.
     custom_urls: tuple[CustomUrlCheck, ...] | None = None
+    # Whether the owner has an active Plex Pass: the server's account, else its root
+    # document, else plex.tv's user (which of them said it: plex_pass_source).
+    plex_pass: bool | None = None
+    plex_pass_source: str | None = None
+    streams: PlexStreams | None = None
+    # Seconds since each shared service (public_ip, plex_tv) was last read: they are asked
+    # at most every few minutes, so one check may carry an earlier reading.
+    shared_ages: Mapping[str, float] = field(default_factory=dict)
+    # False while plex.tv's view may predate what Plex publishes after a local change
+    # (a new WAN IP, a new mapping): rules that blame plex.tv's data wait for a later view.
+    plex_tv_settled: bool = True
     # Why a probe gave no evidence, by probe name, for logs and diagnostics.
     missing: Mapping[str, Missing] = field(default_factory=dict)

@@ -13,7 +13,15 @@ from xml.etree.ElementTree import Element
 import aiohttp
 
 from .errors import DoctorResponseError
-from .evidence import MappingState, PlexAccount, PlexIdentity, PlexPrefs, SignInState
+from .evidence import (
+    MappingState,
+    PlexAccount,
+    PlexIdentity,
+    PlexPrefs,
+    PlexSession,
+    PlexStreams,
+    SignInState,
+)
 from .http import DEFAULT_TIMEOUT, request
 from .network import parse_ipv4
 from .payload import Document, as_bool, as_port, as_text, decode, local_name
@@ -28,6 +36,7 @@ PREF_MANUAL_PORT_MAPPING_PORT = "ManualPortMappingPort"
 PREF_LAST_AUTOMATIC_MAPPED_PORT = "LastAutomaticMappedPort"
 PREF_RELAY_ENABLED = "RelayEnabled"
 PREF_CUSTOM_CONNECTIONS = "customConnections"
+PREF_ENABLE_IPV6 = "EnableIPv6"
 
 
 def client_headers() -> dict[str, str]:
@@ -68,6 +77,7 @@ def parse_identity(body: bytes) -> PlexIdentity:
         version=as_text(attributes.get("version")),
         claimed=as_bool(attributes.get("claimed")),
         friendly_name=as_text(attributes.get("friendlyName")),
+        plex_pass=as_bool(attributes.get("myPlexSubscription")),
     )
 
 
@@ -97,6 +107,7 @@ def parse_account(body: bytes) -> PlexAccount:
         private_port=as_port(attributes.get("privatePort")),
         username=as_text(attributes.get("username")),
         subscription_active=as_bool(attributes.get("subscriptionActive")),
+        subscription_state=as_text(attributes.get("subscriptionState")),
     )
 
 
@@ -137,8 +148,52 @@ def parse_prefs(body: bytes) -> PlexPrefs:
         manual_port=as_port(settings.get(PREF_MANUAL_PORT_MAPPING_PORT)),
         last_automatic_mapped_port=as_port(settings.get(PREF_LAST_AUTOMATIC_MAPPED_PORT)),
         relay_enabled=as_bool(settings.get(PREF_RELAY_ENABLED)),
+        ipv6_enabled=as_bool(settings.get(PREF_ENABLE_IPV6)),
         custom_connections=tuple(url.strip() for url in custom.split(",") if url.strip()),
     )
+
+
+def _session(player: Mapping[str, Any], session: Mapping[str, Any]) -> PlexSession:
+    location = as_text(session.get("location"))
+    return PlexSession(
+        player_address=as_text(player.get("address")),
+        local=as_bool(player.get("local")),
+        relayed=as_bool(player.get("relayed")),
+        state=as_text(player.get("state")),
+        location=location.lower() if location else None,
+    )
+
+
+def _xml_sessions(container: Element) -> list[PlexSession]:
+    """``<MediaContainer><Video|Track|Photo><Player/><Session/>``: one item per stream."""
+    sessions = []
+    for item in container:
+        children = {local_name(child): child.attrib for child in item}
+        if "Player" in children:
+            sessions.append(_session(children["Player"], children.get("Session", {})))
+    return sessions
+
+
+def parse_sessions(body: bytes) -> PlexStreams:
+    """``GET /status/sessions``: what plays now, and to which players."""
+    document = decode(body, "sessions")
+    if isinstance(document, Element):
+        if local_name(document) != "MediaContainer":
+            raise DoctorResponseError("sessions: expected <MediaContainer>")
+        return PlexStreams(sessions=tuple(_xml_sessions(document)))
+    container = document.get("MediaContainer") if isinstance(document, dict) else None
+    if not isinstance(container, dict):
+        raise DoctorResponseError("sessions: expected a MediaContainer object")
+    items = container.get("Metadata") or []
+    if not isinstance(items, list):
+        raise DoctorResponseError("sessions: Metadata is not a list")
+    sessions = []
+    for item in items:
+        player = item.get("Player") if isinstance(item, dict) else None
+        if isinstance(player, dict):
+            session = item.get("Session")
+            sessions.append(_session(player, session if isinstance(session, dict) else {}))
+    return PlexStreams(sessions=tuple(sessions))
 
 
 class PlexServer:
@@ -193,6 +248,10 @@ class PlexServer:
     async def prefs(self) -> PlexPrefs:
         """The remote-access settings."""
         return parse_prefs(await self._request("GET", "/:/prefs", "prefs"))
+
+    async def sessions(self) -> PlexStreams:
+        """The streams playing now."""
+        return parse_sessions(await self._request("GET", "/status/sessions", "sessions"))
 
     async def refresh_reachability(self) -> None:
         """Ask plex.tv to test reachability again (expensive: only on a user's action)."""

@@ -28,6 +28,7 @@ from .plex import CLIENT_IDENTIFIER, PRODUCT, plex_headers
 
 DEFAULT_PLEX_TV_URL = "https://plex.tv"
 RESOURCES_PATH = "/api/v2/resources"
+USER_PATH = "/api/v2/user"
 PINS_PATH = "/api/v2/pins"
 PLEX_AUTH_URL = "https://app.plex.tv/auth#?"
 
@@ -146,12 +147,14 @@ def _connection(attributes: Mapping[str, Any]) -> PlexTvConnection | None:
     uri = as_text(attributes.get("uri"))
     if uri is None:
         return None
+    address = as_text(attributes.get("address")) or ""
     return PlexTvConnection(
         uri=uri,
-        address=as_text(attributes.get("address")) or "",
+        address=address,
         port=as_port(attributes.get("port")),
         local=as_bool(attributes.get("local")) is True,
         relay=as_bool(attributes.get("relay")) is True,
+        ipv6=as_bool(attributes.get("IPv6")) is True or ":" in address,
     )
 
 
@@ -209,6 +212,21 @@ def parse_resources(body: bytes) -> tuple[PlexTvResource, ...]:
     return tuple(resource for resource in resources if resource is not None)
 
 
+def parse_user_plex_pass(body: bytes) -> bool | None:
+    """``GET /api/v2/user``: whether the account's subscription (Plex Pass) is active."""
+    document = decode(body, "plex.tv user")
+    if not isinstance(document, dict):
+        raise DoctorResponseError("plex.tv user: expected an object")
+    subscription = document.get("subscription")
+    if not isinstance(subscription, dict):
+        return None
+    active = as_bool(subscription.get("active"))
+    if active is not None:
+        return active
+    status = as_text(subscription.get("status"))
+    return None if status is None else status.lower() == "active"
+
+
 def find_server(resources: Iterable[PlexTvResource], machine_identifier: str) -> PlexTvView:
     """plex.tv's view of one server: its resource, or None when it is not listed."""
     for resource in resources:
@@ -245,7 +263,8 @@ class PlexTv:
             f"{self.url}{RESOURCES_PATH}",
             what="plex.tv resources",
             headers=plex_headers(self._token),
-            params={"includeHttps": "1", "includeRelay": "1"},
+            # includeIPv6: the server's IPv6 connections, the way in around CGNAT.
+            params={"includeHttps": "1", "includeRelay": "1", "includeIPv6": "1"},
             timeout=self._timeout,
         )
 
@@ -256,6 +275,18 @@ class PlexTv:
     async def servers(self) -> tuple[PlexTvServer, ...]:
         """Servers the account owns (for sign-in), from the v2 JSON resources."""
         return tuple(_servers(decode(await self._resources_body(), "plex.tv resources")))
+
+    async def plex_pass(self) -> bool | None:
+        """Whether the account has an active Plex Pass (None when plex.tv does not say)."""
+        body = await request(
+            self._session,
+            "GET",
+            f"{self.url}{USER_PATH}",
+            what="plex.tv user",
+            headers=plex_headers(self._token),
+            timeout=self._timeout,
+        )
+        return parse_user_plex_pass(body)
 
     async def server_view(self, machine_identifier: str) -> PlexTvView:
         """plex.tv's view of the server with this ``machineIdentifier``."""

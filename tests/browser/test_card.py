@@ -1,6 +1,7 @@
 """The layer-path card on the demo's dashboard, in a real browser.
 
-For each scenario: the layer the card lights, the states of all six layers, the texts
+For each scenario (healthy, cgnat, double_nat, upnp_stale, reverse_proxy, relay and
+port_blocked): the layer the card lights, the states of all six layers, the texts
 (diagnosis, next action, measured values, the relay / custom URL / IPv6 paths); in light
 and dark theme, at phone width, in another language; the card picker and editor; taps
 and buttons. Screenshots go to docs/screenshots/card-*.png (README, info.md).
@@ -72,8 +73,8 @@ def everything_ok() -> dict[str, str]:
 
 
 # The test's name for a scenario -> (the simulator's scenario, what the card must show).
-# "relay": the simulator has no scenario of that name; port_blocked is the one whose
-# only problem is the path from the internet, so Plex Relay carries the apps.
+# "relay": Plex's mapping failed and a viewer plays through Plex Relay (relay_streaming);
+# port_blocked: the only break is the path from the internet, Relay carries the apps.
 SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
     "healthy": (
         "healthy",
@@ -167,6 +168,25 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any]]] = {
         },
     ),
     "relay": (
+        "relay_streaming",
+        {
+            "failing": ["router"],
+            "states": everything_ok() | {"router": "problem", "internet": "problem", "apps": "warning"},
+            "finding": "Port mapping failed · Router",
+            "action": "Set a manual public port such as 32500 in Plex, forward it to the server's port 32400, then retry.",
+            "chip": "Remote access: Relay only",
+            "routes": {"relay"},
+            "values": {
+                "router": ["WAN 203.0.113.2", "UPnP: no mapping"],
+                "provider": ["Public IPv4", "203.0.113.2"],
+                "internet": ["Not reachable"],
+                "apps": ["Through Plex Relay", "Remote streams: 1", "Relayed: 1"],
+            },
+            "plextv": "Signed in",
+            "apps": "Through Plex Relay",
+        },
+    ),
+    "port_blocked": (
         "port_blocked",
         {
             "failing": ["internet"],
@@ -356,10 +376,9 @@ SET_LANGUAGE = """language => document.querySelector("home-assistant").hass.call
 async def test_card_speaks_the_users_language(demo: dict[str, Any], socket_enabled: None) -> None:
     await switch(demo, "double_nat")
     async with logged_in_page(demo) as page:
-        await page.goto(demo["dashboard"])
+        card = await open_dashboard(page, demo)
         await page.evaluate(SET_LANGUAGE, "de")
         try:
-            card = await open_dashboard(page, demo)
             await card.locator("li.failing[data-layer=provider]").wait_for(timeout=UPDATE_TIMEOUT * 1000)
             await card.locator("li.layer .name", has_text="Anbieter").wait_for(timeout=10_000)
             shown = await card.evaluate(READ_CARD)

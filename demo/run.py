@@ -32,6 +32,9 @@ USERNAME = "demo"
 PASSWORD = "demo-password"  # noqa: S105 - the printed demo login
 DEMO_SCAN_INTERVAL = 30
 CLIENT_ID = "http://127.0.0.1:8123/"
+CARD_TYPE = "custom:plex-remote-doctor-card"
+DASHBOARD = "plex-remote-doctor"
+DASHBOARD_VIEW = "remote-access"
 # The languages the integration speaks: Home Assistant's and the demo user's language.
 LANGUAGES = sorted(
     path.stem for path in (REPO / "custom_components" / "plex_remote_doctor" / "translations").glob("*.json")
@@ -298,15 +301,56 @@ class HomeAssistantClient:
             await websocket.send_json({"type": "auth", "access_token": self.token})
             await websocket.receive_json()
             await websocket.send_json({"id": 1} | message)
-            return (await websocket.receive_json())["result"]
+            # An error answer (e.g. no dashboard saved yet) carries no result: None.
+            return (await websocket.receive_json()).get("result")
 
-    async def device_path(self) -> str:
-        """The device page of the Plex server, through the websocket API."""
+    async def device_id(self) -> str | None:
+        """The Plex server's device, through the websocket API."""
         devices = await self.websocket({"type": "config/device_registry/list"})
         for device in devices:
             if any(identifier[0] == "plex_remote_doctor" for identifier in device["identifiers"]):
-                return f"/config/devices/device/{device['id']}"
+                return str(device["id"])
+        return None
+
+    async def device_path(self) -> str:
+        """The device page of the Plex server."""
+        if device_id := await self.device_id():
+            return f"/config/devices/device/{device_id}"
         return "/config/integrations/integration/plex_remote_doctor"
+
+    async def ensure_dashboard(self) -> str:
+        """A dashboard of its own, in the sidebar, with the layer-path card (storage mode).
+
+        Created through the websocket API as a user would in Settings > Dashboards; its
+        view is saved only when it does not show the card yet, so a demo kept with
+        ``--config`` keeps what its user changed.
+        """
+        dashboards = await self.websocket({"type": "lovelace/dashboards/list"}) or []
+        if not any(dashboard["url_path"] == DASHBOARD for dashboard in dashboards):
+            await self.websocket(
+                {
+                    "type": "lovelace/dashboards/create",
+                    "url_path": DASHBOARD,
+                    "title": "Plex Remote Doctor",
+                    "icon": "mdi:plex",
+                    "show_in_sidebar": True,
+                    "require_admin": False,
+                    "mode": "storage",
+                }
+            )
+        device_id = await self.device_id()
+        current = await self.websocket({"type": "lovelace/config", "url_path": DASHBOARD, "force": True})
+        if device_id and CARD_TYPE not in json.dumps(current or {}):
+            view = {
+                "title": "Remote access",
+                "path": DASHBOARD_VIEW,
+                "type": "panel",
+                "cards": [{"type": CARD_TYPE, "device_id": device_id}],
+            }
+            await self.websocket(
+                {"type": "lovelace/config/save", "url_path": DASHBOARD, "config": {"views": [view]}}
+            )
+        return f"/{DASHBOARD}/{DASHBOARD_VIEW}"
 
 
 def control_app(net: FakeNetwork) -> web.Application:
@@ -386,11 +430,13 @@ async def run(args: argparse.Namespace) -> int:
             await client.set_user_language(args.language)
             await client.ensure_integration(net)
             device = await client.device_path()
+            dashboard = await client.ensure_dashboard()
         urls = {
             "home_assistant": base,
             "control": f"http://{HOST}:{args.control_port}",
             "scenario": net.scenario,
             "device": f"{base}{device}",
+            "dashboard": f"{base}{dashboard}",
             "language": args.language,
         }
         if args.ready_file:
@@ -398,6 +444,7 @@ async def run(args: argparse.Namespace) -> int:
         print(
             f"\nPlex Remote Doctor demo is running.\n"
             f"  Home Assistant: {base}   login: {USERNAME} / {PASSWORD}\n"
+            f"  Dashboard:      {urls['dashboard']}   (the layer-path card)\n"
             f"  Plex server:    {urls['device']}\n"
             f"  Scenario page:  {urls['control']}   (now: {net.scenario})\n"
             f"  Switch from a shell: ./script/demo --switch cgnat\n"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_TOKEN, CONF_URL, CONF_VERIFY_SSL, Platform
 from homeassistant.core import CoreState, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.start import async_at_started
+from homeassistant.helpers.typing import ConfigType
 
+from .card import async_register_card
 from .const import CONF_PLEX_TV_URL, CONF_PUBLIC_IP_URL, CONF_ROUTER_URL, DOMAIN
 from .coordinator import PlexRemoteDoctorConfigEntry, PlexRemoteDoctorCoordinator
 from .doctor.doctor import Doctor
@@ -15,6 +17,13 @@ from .doctor.plex_tv import DEFAULT_PLEX_TV_URL
 from .doctor.public_ip import DEFAULT_PUBLIC_IP_URLS
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Once per Home Assistant start, whatever the number of Plex servers: the card."""
+    await async_register_card(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: PlexRemoteDoctorConfigEntry) -> bool:

@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+    from homeassistant.components.http.server import StaticPathConfig
     from homeassistant.components.repairs import RepairsFlowResult
     import probatio as vol
 else:
     # binary_sensor/const.py is new in 2026.10; the package exports the class in every
     # release, but mypy --strict accepts only the const module as its home.
     from homeassistant.components.binary_sensor import BinarySensorDeviceClass
+
+    # 2026.5 defines the class in http/__init__.py, later releases in http/server.py; the
+    # package exports it in every release, but mypy --strict accepts only server.py.
+    from homeassistant.components.http import StaticPathConfig
 
     try:
         from homeassistant.components.repairs import RepairsFlowResult
@@ -31,4 +36,4 @@ else:
         # with the same Schema/Required/Optional API; 2026.9+ aliases voluptuous to it.
         import voluptuous as vol
 
-__all__ = ["BinarySensorDeviceClass", "RepairsFlowResult", "vol"]
+__all__ = ["BinarySensorDeviceClass", "RepairsFlowResult", "StaticPathConfig", "vol"]

@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_SCAN_INTERVAL, CONF_URL
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
@@ -136,4 +137,20 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
         if (status := diagnosis.status, finding := diagnosis.finding) != (previous.status, previous.finding):
             LOGGER.info("%s: remote access %s, diagnosis %s", self.config_entry.title, status, finding)
         await self.issues.async_update(diagnosis, self._confirm_checks, now)
+        self._async_update_device_version()
         return DoctorData(evidence=evidence, diagnosis=diagnosis)
+
+    @callback
+    def _async_update_device_version(self) -> None:
+        """Plex's version on the device, once a check has read it.
+
+        While Home Assistant starts, the entities (and their device) are added before the
+        first check asks the server who it is.
+        """
+        identity = self.doctor.identity
+        if identity is None or not identity.version:
+            return
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, str(self.config_entry.unique_id))})
+        if device is not None and device.sw_version != identity.version:
+            registry.async_update_device(device.id, sw_version=identity.version)

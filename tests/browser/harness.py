@@ -16,9 +16,12 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
+
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "docs" / "screenshots"
@@ -33,14 +36,20 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 @contextmanager
 def running_demo(
     folder: Path, *, port: int, control_port: int, fake_base_port: int, extra: tuple[str, ...] = ()
 ) -> Iterator[dict[str, Any]]:
-    """``./script/demo`` in ``folder`` on these ports; yields its URLs and login once ready."""
+    """``./script/demo`` in ``folder`` on these ports; yields its URLs and login once ready.
+
+    The demo's own output goes to ``folder/demo.out``: a demo that does not come up
+    (a port taken) says why there.
+    """
     ready = folder / "ready.json"
+    output = (folder / "demo.out").open("wb")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -60,7 +69,7 @@ def running_demo(
             *extra,
         ],
         cwd=REPO,
-        stdout=subprocess.DEVNULL,
+        stdout=output,
         stderr=subprocess.STDOUT,
     )
     try:
@@ -68,7 +77,7 @@ def running_demo(
             if ready.exists() or process.poll() is not None:
                 break
             time.sleep(0.5)
-        assert ready.exists(), f"the demo did not come up; see {folder / 'config' / 'demo-hass.log'}"
+        assert ready.exists(), f"the demo did not come up; see {folder / 'demo.out'} and config/demo-hass.log"
         yield json.loads(ready.read_text())
     finally:
         process.send_signal(signal.SIGINT)
@@ -76,18 +85,27 @@ def running_demo(
             process.wait(60)
         except subprocess.TimeoutExpired:
             process.kill()
+        output.close()
 
 
 @asynccontextmanager
-async def logged_in_page(demo: dict[str, Any]) -> AsyncIterator[Any]:
-    """A chromium page logged in to the demo as its user (the browser's own language: en-US)."""
+async def logged_in_page(
+    demo: dict[str, Any],
+    *,
+    viewport: ViewportSize | None = None,
+    color_scheme: Literal["light", "dark"] = "light",
+) -> AsyncIterator[Any]:
+    """A chromium page logged in to the demo as its user (the browser's own language: en-US).
+
+    Home Assistant's default theme follows the browser's ``color_scheme``.
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
         )
-        context = await browser.new_context(viewport={"width": 1280, "height": 900})
+        context = await browser.new_context(viewport=viewport or DESKTOP, color_scheme=color_scheme)
         page = await context.new_page()
         await page.goto(demo["home_assistant"])
         await page.get_by_label("Username").fill(demo["username"])
@@ -95,11 +113,14 @@ async def logged_in_page(demo: dict[str, Any]) -> AsyncIterator[Any]:
         await page.keyboard.press("Enter")
         await page.wait_for_url(lambda url: "auth" not in url, timeout=30_000)
         await page.wait_for_load_state("networkidle")
-        yield page
-        await browser.close()
+        try:
+            yield page
+        finally:
+            await browser.close()
 
 
 async def switch(demo: dict[str, Any], scenario: str) -> None:
+    """Put the simulated network in ``scenario``, as the demo's control page does."""
     async with (
         aiohttp.ClientSession() as session,
         session.post(f"{demo['control']}/scenario/{scenario}") as response,
@@ -113,8 +134,9 @@ async def control_state(demo: dict[str, Any]) -> dict[str, Any]:
         return result
 
 
-async def shot(page: Any, name: str) -> None:
+async def shot(page: Any, name: str, element: Any = None) -> None:
+    """docs/screenshots/<name>.png of the page (the viewport), or of one element of it."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.wait_for_load_state("networkidle")
     await asyncio.sleep(1)  # icons are fetched after the text renders
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    await (element or page).screenshot(path=str(SCREENSHOTS / f"{name}.png"))

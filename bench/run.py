@@ -32,6 +32,7 @@ from bench.harness import Bench, home_assistant, machine, provenance  # noqa: E4
 from bench.soak import section as soak_section, soak  # noqa: E402
 from custom_components.plex_remote_doctor.const import DEFAULT_SCAN_INTERVAL  # noqa: E402
 from custom_components.plex_remote_doctor.doctor import router as router_module  # noqa: E402
+from custom_components.plex_remote_doctor.doctor.cadence import PUBLISH_GRACE  # noqa: E402
 from custom_components.plex_remote_doctor.doctor.router import Router  # noqa: E402
 from simulator.igd import FakeIgd, IgdState, Mapping  # noqa: E402
 from simulator.network import LAN_IP, PUBLIC_IP, FakeNetwork  # noqa: E402
@@ -164,8 +165,8 @@ class SharedCounter:
                 else:
                     bursts.append([t])
             if len(bursts) >= 2:
-                span = bursts[-1][0] - bursts[0][0]
-                rate = sum(len(burst) for burst in bursts[:-1]) / span
+                # Requests per ask from the last ask: the first burst may hold the tail of the trials.
+                rate = (len(bursts) - 1) * len(bursts[-1]) / (bursts[-1][0] - bursts[0][0])
                 how = f"{len(bursts) - 1} whole interval(s) between asks"
             else:
                 rate = len(inside) / (end - start)
@@ -252,8 +253,9 @@ async def design_run(
             net.igd.state.external_ip = PUBLIC_IP
             await watcher.wait_for(WAN_IP, PUBLIC_IP, interval + 30)
 
-        # 3. nothing changes: requests to the shared services and CPU, per day
-        await asyncio.sleep(5)
+        # 3. nothing changes: requests to the shared services and CPU, per day. The window
+        # opens after plex.tv's follow-up ask (PUBLISH_GRACE after the last change).
+        await asyncio.sleep(PUBLISH_GRACE + 5)
         idle_start, cpu_before = time.monotonic(), cpu_seconds(ha)
         await asyncio.sleep(args.idle)
         idle_end = time.monotonic()
@@ -506,6 +508,7 @@ def default_sections(results: dict[str, Any]) -> list[str]:
         target = "-" if row["target"] is None else f"≤ {row['target']:g}"
         met = {None: "-", True: "yes", False: "**no**"}[row["met"]]
         lines.append(f"| {row['figure']} | {row['new']:g} | {old} | {target} | {met} |")
+    lines += ["", *[f"- Note: {note}" for note in results.get("notes", [])]]
     lines += [
         "",
         "Latency: from each flip of the fakes to Home Assistant's state change over its websocket, "

@@ -79,16 +79,26 @@ class Bench:
 
 @contextlib.asynccontextmanager
 async def home_assistant(
-    args: argparse.Namespace, custom_components: dict[str, Path] | None = None
+    args: argparse.Namespace,
+    custom_components: dict[str, Path] | None = None,
+    *,
+    integration: Path | None = None,
+    port_offset: int = 0,
 ) -> AsyncIterator[Bench]:
     """Start the fakes and ``hass`` in a fresh config folder; stop and remove both afterwards.
 
     ``custom_components``: more integrations by domain and folder, linked in and set up.
+    ``integration``: another version's plex_remote_doctor folder instead of this checkout's.
+    ``port_offset``: added to Home Assistant's port and the fakes' (a second one alongside).
     """
     extra = custom_components or {}
     config_dir = Path(tempfile.mkdtemp(prefix="prd-bench-"))
-    net = await FakeNetwork(base_port=args.fake_base_port).start()
-    write_config(config_dir, args.port, INTEGRATIONS + tuple(extra))
+    net = await FakeNetwork(base_port=args.fake_base_port + 10 * port_offset).start()
+    if integration is not None:  # write_config keeps a plex_remote_doctor already there
+        (config_dir / "custom_components").mkdir()
+        (config_dir / "custom_components" / "plex_remote_doctor").symlink_to(integration)
+    port = args.port + port_offset
+    write_config(config_dir, port, INTEGRATIONS + tuple(extra))
     for domain, folder in extra.items():
         (config_dir / "custom_components" / domain).symlink_to(folder)
     log = (config_dir / "hass.log").open("ab")
@@ -96,7 +106,7 @@ async def home_assistant(
     bench: Bench | None = None
     try:
         async with aiohttp.ClientSession() as session:
-            client = HomeAssistantClient(session, f"http://{HOST}:{args.port}")
+            client = HomeAssistantClient(session, f"http://{HOST}:{port}")
             await client.wait_until_up(process)
             await client.onboard_or_login()
             bench = Bench(net, client, hass_process(process.pid), config_dir)

@@ -12,9 +12,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.plex_remote_doctor.compat import device_by_identifier
 from simulator.network import FakeNetwork
-
-from .compat import device_by_identifier
 
 
 @pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON])

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+
 if TYPE_CHECKING:
     from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
     from homeassistant.components.http.server import StaticPathConfig
@@ -36,4 +39,24 @@ else:
         # with the same Schema/Required/Optional API; 2026.9+ aliases voluptuous to it.
         import voluptuous as vol
 
-__all__ = ["BinarySensorDeviceClass", "RepairsFlowResult", "StaticPathConfig", "vol"]
+
+def device_by_identifier(
+    hass: HomeAssistant, identifier: tuple[str, str], config_entry_id: str
+) -> dr.DeviceEntry | None:
+    """The device with this identifier that belongs to this config entry."""
+    registry = dr.async_get(hass)
+    if hasattr(registry, "async_get_device_by_identifier"):
+        return registry.async_get_device_by_identifier(identifier, config_entry_id)
+    # Before 2026.8 an identifier named one device across all entries and this lookup, which
+    # 2026.8 deprecates (a logged warning, an error from 2027.8), is the only one.
+    device = registry.async_get_device(identifiers={identifier})
+    return device if device is not None and config_entry_id in device.config_entries else None
+
+
+__all__ = [
+    "BinarySensorDeviceClass",
+    "RepairsFlowResult",
+    "StaticPathConfig",
+    "device_by_identifier",
+    "vol",
+]

@@ -14,6 +14,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util import dt as dt_util
 
+from .compat import device_by_identifier
 from .const import (
     CONF_CONFIRM_CHECKS,
     DEFAULT_CONFIRM_CHECKS,
@@ -150,7 +151,8 @@ class PlexRemoteDoctorCoordinator(DataUpdateCoordinator[DoctorData]):
         identity = self.doctor.identity
         if identity is None or not identity.version:
             return
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, str(self.config_entry.unique_id))})
+        device = device_by_identifier(
+            self.hass, (DOMAIN, str(self.config_entry.unique_id)), self.config_entry.entry_id
+        )
         if device is not None and device.sw_version != identity.version:
-            registry.async_update_device(device.id, sw_version=identity.version)
+            dr.async_get(self.hass).async_update_device(device.id, sw_version=identity.version)

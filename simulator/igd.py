@@ -270,6 +270,15 @@ class FakeIgd:
             self.server.port = 0
         await self.start()
 
+    async def events_delivered(self) -> None:
+        """Wait until every initial event sent so far has been answered or given up on.
+
+        Tests that jump the clock wait for this first: a jump past the sender's timeout
+        while a NOTIFY is on its way makes the router drop that subscriber, which real
+        time never does to a subscriber that answers within seconds.
+        """
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     @property
     def subscribed_to(self) -> list[str]:
         """The services subscribed to, by name ("IPConn", "PPPConn")."""

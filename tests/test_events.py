@@ -289,6 +289,7 @@ async def test_renewal_follows_the_granted_time(
     [subscribe] = network.igd.gena_requests
     assert (subscribe.method, subscribe.timeout) == ("SUBSCRIBE", "Second-1800")  # asked for 30 minutes
     for count in (2, 3, 4):
+        await network.igd.events_delivered()  # the initial event, before half an hour passes
         await tick(freezer, granted / 2)
         await wait_until(lambda: len(renewals) == count, 5)  # noqa: B023 - awaited here
     assert [(r.method, r.sid, r.status) for r in network.igd.gena_requests[1:]] == [

@@ -643,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
         help="development: few flips, a short idle window (figures not meaningful)",
     )
     parser.add_argument("--port", type=int, default=28123)
-    parser.add_argument("--fake-base-port", type=int, default=44400)
+    # Below Linux's ephemeral range (32768-60999), where any outgoing connection may hold a port.
+    parser.add_argument("--fake-base-port", type=int, default=28700)
     parser.add_argument("--out", type=Path, default=REPO / "bench")
     parser.add_argument("--keep", action="store_true", help="keep Home Assistant's config folder and log")
     parser.add_argument("--render", action="store_true", help="only rewrite results.md from results.json")

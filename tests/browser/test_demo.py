@@ -17,7 +17,8 @@ from .harness import SCREENSHOTS, control_state, logged_in_page, running_demo, s
 
 pytestmark = pytest.mark.browser
 
-HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18123, 18124, 43400
+# Fakes below the ephemeral port range, as in test_card.py.
+HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18123, 18124, 28400
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,8 @@ from .harness import REPO, SCREENSHOTS, logged_in_page, running_demo, shot
 
 pytestmark = pytest.mark.browser
 
-HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18223, 18224, 43500
+# Fakes below the ephemeral port range, as in test_card.py.
+HA_PORT, CONTROL_PORT, FAKE_BASE_PORT = 18223, 18224, 28500
 GERMAN = json.loads(
     (REPO / "custom_components" / "plex_remote_doctor" / "translations" / "de.json").read_text(
         encoding="utf-8"

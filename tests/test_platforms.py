@@ -7,12 +7,11 @@ from unittest.mock import patch
 
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, Platform
 from homeassistant.core import CoreState, HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.plex_remote_doctor.compat import device_by_identifier
 from simulator.network import FakeNetwork
 
 
@@ -32,12 +31,16 @@ async def test_platform_snapshot(
     await snapshot_platform(hass, entity_registry, snapshot, config_entry.entry_id)
 
 
+def the_entry_device(hass: HomeAssistant, entry_id: str, machine_identifier: str) -> dr.DeviceEntry:
+    """The entry's one device, found without the integration's own lookup (compat.py)."""
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)
+    assert [device.identifiers for device in devices] == [{("plex_remote_doctor", machine_identifier)}]
+    return devices[0]
+
+
 async def test_device(hass: HomeAssistant, network: FakeNetwork, setup_entry: MockConfigEntry) -> None:
     """The Plex server is the device; its version comes from the server."""
-    device = device_by_identifier(
-        hass, ("plex_remote_doctor", network.plex.state.machine_identifier), setup_entry.entry_id
-    )
-    assert device is not None
+    device = the_entry_device(hass, setup_entry.entry_id, network.plex.state.machine_identifier)
     assert (device.name, device.manufacturer, device.model) == (
         "Living Room Plex",
         "Plex",
@@ -55,9 +58,8 @@ async def test_device_version_after_a_start(
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    identifier = ("plex_remote_doctor", network.plex.state.machine_identifier)
-    device = device_by_identifier(hass, identifier, config_entry.entry_id)
-    assert device is not None
+    machine_identifier = network.plex.state.machine_identifier
+    device = the_entry_device(hass, config_entry.entry_id, machine_identifier)
     assert device.sw_version is None
 
     hass.set_state(CoreState.running)
@@ -65,6 +67,5 @@ async def test_device_version_after_a_start(
     async with asyncio.timeout(5):  # the first check runs in the background
         while not config_entry.runtime_data.data.checked:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
-    device = device_by_identifier(hass, identifier, config_entry.entry_id)
-    assert device is not None
+    device = the_entry_device(hass, config_entry.entry_id, machine_identifier)
     assert device.sw_version == network.plex.state.version

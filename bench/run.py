@@ -464,6 +464,11 @@ def targets(designs: dict[str, Any]) -> list[dict[str, Any]]:
         ),
     ):
         new, previous = figure(designs["new"], path), figure(designs.get("previous"), path)
+        met: bool | str | None = None if target is None or new is None or new < 0 else new <= target
+        if path[-1] == "per_day" and target is not None:
+            # One ask in the window is a count, not a rate: any interval over ~235 s fits it.
+            how = figure(designs["new"], [*path[:-1], "how"]) or ""
+            met = met if "whole interval" in how else "not shown"
         rows.append(
             {
                 "figure": name,
@@ -472,7 +477,7 @@ def targets(designs: dict[str, Any]) -> list[dict[str, Any]]:
                 "previous_modelled": name.startswith("no event") and previous is not None,
                 "target": target,
                 # A negative CPU difference is noise larger than the figure: not a measurement.
-                "met": None if target is None or new is None or new < 0 else new <= target,
+                "met": met,
             }
         )
     return rows
@@ -513,7 +518,7 @@ def default_sections(results: dict[str, Any]) -> list[str]:
         old = "-" if row["previous"] is None else f"{row['previous']:g}"
         old += " (model)" if row["previous_modelled"] else ""
         target = "-" if row["target"] is None else f"≤ {row['target']:g}"
-        met = {None: "-", True: "yes", False: "**no**"}[row["met"]]
+        met = {None: "-", True: "yes", False: "**no**", "not shown": "not shown (one ask)"}[row["met"]]
         lines.append(f"| {row['figure']} | {row['new']:g} | {old} | {target} | {met} |")
     lines += ["", *[f"- Note: {note}" for note in results.get("notes", [])]]
     lines += [
@@ -625,7 +630,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--poll-trials", type=int, default=20, help="no-event flips (new design)")
     parser.add_argument("--event-gap-min", type=float, default=0.5)
     parser.add_argument("--event-gap-max", type=float, default=4.0)
-    parser.add_argument("--idle", type=float, default=420, help="idle window, s (over one 300 s interval)")
+    # Two asks of each shared service at least (asks every 300 s): one whole interval each.
+    parser.add_argument(
+        "--idle", type=float, default=660, help="idle window, s (two 300 s intervals and a margin)"
+    )
     parser.add_argument("--settle", type=float, default=40, help="HA's start-up settling, s")
     # Two minutes: what Home Assistant alone does each minute counts in the baseline as in
     # the idle window.
@@ -668,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     stored = args.out / "results.json"
     previous = json.loads(stored.read_text()) if stored.exists() else {}
     if args.render:
+        previous["targets"] = targets(previous["designs"])
         (args.out / "results.md").write_text(markdown(previous))
         return 0
     if args.soak:

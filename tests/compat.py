@@ -1,8 +1,5 @@
 """The tests' side of every Home Assistant release difference (the integration's is compat.py).
 
-Lookups the integration itself needs, such as ``device_by_identifier``, live in
-custom_components/plex_remote_doctor/compat.py and are imported from there.
-
 The suite runs on the newest pinned release (./script/test) and the oldest supported one
 (./script/test --ha oldest); these helpers give both the same answer.
 """
